@@ -1,0 +1,46 @@
+"""The person who logs in.
+
+Identity and authentication stand apart from the agency roster: one person may work for
+several agencies (a 社会福祉協議会 often runs both a 自立相談支援機関 and a
+ひきこもり支援ステーション), so the user carries only who they are; what they may do lives on
+their memberships in ``agencies``.
+"""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    # Japanese names do not split cleanly into given/family for every person; keep one field.
+    first_name = None
+    last_name = None
+    full_name = models.CharField(_("full name"), max_length=100)
+    full_name_kana = models.CharField(_("full name (kana)"), max_length=100, blank=True)
+    is_system_admin = models.BooleanField(
+        _("system administrator"),
+        default=False,
+        help_text=_("Keeps municipalities and agencies for the whole installation."),
+    )
+
+    REQUIRED_FIELDS = ["email", "full_name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name
+
+    def has_perm(self, perm: str, obj: object = None) -> bool:
+        # System admins run the Django admin; nobody else gets model permissions there.
+        return self.is_active and self.is_system_admin
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return self.is_active and self.is_system_admin

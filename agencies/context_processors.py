@@ -1,0 +1,12 @@
+from .permissions import can_manage_roster, can_review_queues, can_see_client_data, is_system_admin
+
+
+def current_agency(request) -> dict:
+    membership = getattr(request, "membership", None)
+    return {
+        "current_membership": membership,
+        "nav_client_data": can_see_client_data(membership),
+        "nav_queues": can_review_queues(membership),
+        "nav_roster": can_manage_roster(membership),
+        "nav_system_admin": is_system_admin(request.user),
+    }

@@ -1,0 +1,22 @@
+from .selectors import membership_get_for_user
+
+SESSION_KEY = "current_membership_id"
+
+
+class CurrentAgencyMiddleware:
+    """Attach ``request.membership``: the membership the user acts through right now, or None.
+
+    It is re-read from the database on every request (one query), so a deactivated membership or
+    agency stops working at once rather than when the session ends.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.membership = None
+        if request.user.is_authenticated:
+            request.membership = membership_get_for_user(
+                user=request.user, membership_id=request.session.get(SESSION_KEY)
+            )
+        return self.get_response(request)
