@@ -30,4 +30,4 @@ else
     var/tools/bin/pip install --quiet --disable-pip-version-check uv
   fi
 fi
-"$UV" sync --locked --quiet "$@"
+"$UV" sync --locked --quiet ${UV_SYNC_ARGS:-}

@@ -1,3 +1,5 @@
+from functools import wraps
+
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
@@ -6,8 +8,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 class TsunaguAdminSite(admin.AdminSite):
     """The Django admin, for system admins only.
 
-    There is a single login page (the app's own); anybody else who reaches the admin gets a 404,
-    so the admin does not confirm it exists.
+    There is a single login page (the app's own). Anybody else who is logged in gets a 404, so
+    the admin does not even confirm that it exists.
     """
 
     site_header = "Tsunagu"
@@ -16,6 +18,17 @@ class TsunaguAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
         return user.is_active and getattr(user, "is_system_admin", False)
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if request.user.is_authenticated and not self.has_permission(request):
+                raise Http404
+            return inner(request, *args, **kwargs)
+
+        return guarded
 
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         if request.user.is_authenticated:

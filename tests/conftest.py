@@ -1,0 +1,141 @@
+"""Shared fixtures: the services the suite runs against, and the named personas.
+
+Personas (build state through services, never by hand-written rows):
+- 田中 tanaka: caseworker at station A (ひきこもり支援ステーション)
+- 鈴木 suzuki: supervisor at 自立相談 B (自立相談支援機関)
+- 佐藤 sato: caseworker at an unrelated agency C
+"""
+
+import os
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PASSWORD = "correct-horse-battery-staple"
+
+
+def pytest_configure(config):
+    if IN_CI:
+        missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+        if missing:
+            raise pytest.UsageError(
+                f"CI=true but {', '.join(missing)} is unset: CI needs a real PostgreSQL and Redis."
+            )
+        if not os.environ["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
+            raise pytest.UsageError("CI=true but DATABASE_URL is not a PostgreSQL URL.")
+
+
+def pytest_collection_modifyitems(config, items):
+    # Outside CI only: without a service, its tests are reported as skipped with the reason.
+    reasons = {}
+    if not os.environ.get("REDIS_URL"):
+        reasons["redis"] = "no REDIS_URL and no redis-server installed"
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        reasons["postgres"] = "no DATABASE_URL and no PostgreSQL installed"
+    for item in items:
+        for marker, reason in reasons.items():
+            if marker in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=f"{reason} (allowed only outside CI)"))
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's Chromium; Playwright's own browser download is not possible here.
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
+
+
+def make_user(username: str, full_name: str, *, system_admin: bool = False):
+    from accounts.models import User
+
+    user = User(username=username, full_name=full_name, is_system_admin=system_admin)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def station_a(db):
+    from agencies.models import Agency, AgencyKind
+
+    return Agency.objects.create(
+        name="ひきこもり支援ステーションA",
+        name_kana="ヒキコモリシエンステーションA",
+        kind=AgencyKind.HIKIKOMORI_STATION,
+    )
+
+
+@pytest.fixture
+def jiritsu_b(db):
+    from agencies.models import Agency, AgencyKind
+
+    return Agency.objects.create(
+        name="自立相談支援機関B",
+        name_kana="ジリツソウダンシエンキカンB",
+        kind=AgencyKind.SELF_RELIANCE,
+    )
+
+
+@pytest.fixture
+def agency_c(db):
+    from agencies.models import Agency, AgencyKind
+
+    return Agency.objects.create(name="NPO法人C", name_kana="エヌピーオーC", kind=AgencyKind.NPO)
+
+
+@pytest.fixture
+def tanaka(station_a):
+    from agencies.models import Role
+    from agencies.services import membership_ensure
+
+    user = make_user("tanaka", "田中 一郎")
+    membership_ensure(actor=None, user=user, agency=station_a, role=Role.CASEWORKER)
+    return user
+
+
+@pytest.fixture
+def suzuki(jiritsu_b):
+    from agencies.models import Role
+    from agencies.services import membership_ensure
+
+    user = make_user("suzuki", "鈴木 花子")
+    membership_ensure(actor=None, user=user, agency=jiritsu_b, role=Role.SUPERVISOR)
+    return user
+
+
+@pytest.fixture
+def sato(agency_c):
+    from agencies.models import Role
+    from agencies.services import membership_ensure
+
+    user = make_user("sato", "佐藤 次郎")
+    membership_ensure(actor=None, user=user, agency=agency_c, role=Role.CASEWORKER)
+    return user
+
+
+@pytest.fixture
+def sysadmin(db):
+    return make_user("sysadmin", "システム管理者", system_admin=True)
