@@ -1,0 +1,112 @@
+"""config/settings.py from the outside: each case runs manage.py in a fresh interpreter, with an
+environment built from a clean copy of os.environ, so no test changes the settings of this process
+and none needs a database server.
+"""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS_FILE = ROOT / "config" / "settings.py"
+
+# Every name the settings read (whatever branch), so none leaks in from the outer environment.
+SETTINGS_VARS = frozenset(
+    re.findall(
+        r"env_(?:str|required|bool|int|list)\(\s*\"([A-Z0-9_]+)\"", SETTINGS_FILE.read_text()
+    )
+)
+
+
+def clean_env(tmp_path: Path, **values: str) -> dict[str, str]:
+    # DJANGO_* too: the suite's conftest sets DJANGO_ALLOW_ASYNC_UNSAFE, which --deploy rejects.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in SETTINGS_VARS and not key.startswith("DJANGO_")
+    }
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    # Anything the development shape writes goes to the test's own folder, never to var/.
+    env["TSUNAGU_VAR_DIR"] = str(tmp_path / "var")
+    env.update(values)
+    return env
+
+
+@pytest.fixture
+def production_env(tmp_path) -> dict[str, str]:
+    return clean_env(
+        tmp_path,
+        DJANGO_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="tsunagu.example.jp",
+        # Port 1 refuses connections: a command that tried to connect would fail.
+        DATABASE_URL="postgres://tsunagu:unused@127.0.0.1:1/tsunagu",
+        REDIS_URL="redis://127.0.0.1:1/0",
+        EMAIL_HOST="smtp.example.jp",
+    )
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_HOST"]
+)
+def test_production_refuses_to_start_without(production_env, missing):
+    del production_env[missing]
+    result = manage(production_env, "check")
+    assert result.returncode != 0
+    assert missing in result.stderr
+
+
+def test_production_refuses_blank_allowed_hosts(production_env):
+    production_env["ALLOWED_HOSTS"] = " , "
+    result = manage(production_env, "check")
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS" in result.stderr
+
+
+def test_production_passes_the_deploy_checks(production_env):
+    result = manage(production_env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_no_missing_migrations(tmp_path):
+    result = manage(clean_env(tmp_path), "makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The development shape wrote its secret and database under the test's folder.
+    assert (tmp_path / "var" / "secret_key").exists()
+
+
+def test_bad_boolean_fails_naming_the_variable(tmp_path):
+    result = manage(clean_env(tmp_path, DJANGO_ENV="development", DEBUG="maybe"), "check")
+    assert result.returncode != 0
+    assert "DEBUG" in result.stderr
+    assert "maybe" in result.stderr
+
+
+def test_unknown_django_env_fails(tmp_path):
+    result = manage(clean_env(tmp_path, DJANGO_ENV="staging"), "check")
+    assert result.returncode != 0
+    assert "DJANGO_ENV" in result.stderr
+
+
+def test_seed_demo_refuses_in_production(production_env):
+    result = manage(production_env, "seed_demo")
+    assert result.returncode != 0
+    assert "production" in result.stderr
