@@ -23,6 +23,9 @@ class User(AbstractUser):
         help_text=_("Keeps municipalities and agencies for the whole installation."),
     )
 
+    # Bumped to end every session of the user at once (see get_session_auth_hash).
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
+
     REQUIRED_FIELDS = ["email", "full_name"]
 
     class Meta:
@@ -37,6 +40,18 @@ class User(AbstractUser):
 
     def get_short_name(self) -> str:
         return self.full_name
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django logs a session out when this hash changes; mixing in the epoch lets
+        # deactivation end every session without a password change or a scan of the sessions.
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def has_perm(self, perm: str, obj: object = None) -> bool:
         # System admins run the Django admin; nobody else gets model permissions there.

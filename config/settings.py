@@ -116,6 +116,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "core",
+    "audit",
     "accounts",
     "agencies",
     "cases",

@@ -53,7 +53,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             agencies = {
                 key: Agency.objects.update_or_create(
-                    name=name, defaults={"name_kana": kana, "kind": kind, "is_active": True}
+                    name=name, defaults={"name_kana": kana, "kind": kind}
                 )[0]
                 for key, (name, kana, kind) in AGENCIES.items()
             }

@@ -1,0 +1,54 @@
+from typing import Any
+
+from django.db import models, transaction
+
+from .models import AuditEntry
+
+# Never written to the audit trail in clear.
+MASKED_FIELDS = {"password", "phone", "email", "address", "postal_code", "birth_date"}
+MASK = "***"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return sorted(_plain(v) for v in value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the fields that changed, masked where personal."""
+    changes = {}
+    for field in sorted(set(before) | set(after)):
+        old, new = _plain(before.get(field)), _plain(after.get(field))
+        if old != new:
+            changes[field] = [MASK, MASK] if field in MASKED_FIELDS else [old, new]
+    return changes
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    target: models.Model,
+    acting_agency=None,
+    changes: dict[str, list[Any]] | None = None,
+) -> AuditEntry:
+    """Write one audit entry. Must run inside the transaction of the change it records."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_record must run inside the transaction of the change.")
+    return AuditEntry.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        acting_agency=acting_agency,
+        action=action,
+        target_type=target._meta.label_lower,
+        target_id=str(getattr(target, "public_id", None) or target.pk),
+        target_label=str(target)[:300],
+        changes=changes or {},
+    )

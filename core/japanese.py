@@ -1,0 +1,31 @@
+"""Japanese text normalisation, shared by the roster, search and imports.
+
+Names arrive in every mix of scripts and widths: 田中 太郎, 田中太郎, ﾀﾅｶ ﾀﾛｳ, たなか たろう. One
+place turns them into the forms we store and compare, with jaconv underneath for kana tables.
+"""
+
+import re
+import unicodedata
+
+import jaconv
+
+_SPACES = re.compile(r"[\s\u3000]+")
+
+
+def to_katakana(text: str) -> str:
+    """Full-width katakana for storage (フリガナ): half-width kana widened, hiragana converted.
+
+    Latin letters and digits are narrowed (NFKC), and runs of spaces become one space.
+    """
+    widened = jaconv.h2z(text or "", kana=True, ascii=False, digit=False)
+    normalised = unicodedata.normalize("NFKC", widened)
+    return _SPACES.sub(" ", jaconv.hira2kata(normalised)).strip()
+
+
+def search_key(*parts: str) -> str:
+    """A comparison key insensitive to hiragana/katakana, width, case and spaces.
+
+    Store it beside the searchable fields and compare the key of the query against it.
+    """
+    joined = " ".join(p for p in parts if p)
+    return _SPACES.sub("", to_katakana(joined)).casefold()
