@@ -1,12 +1,23 @@
-from .permissions import can_manage_roster, can_review_queues, can_see_client_data, is_system_admin
+from .permissions import (
+    can_manage_roster,
+    can_read_directory,
+    can_review_queues,
+    can_see_client_data,
+    is_system_admin,
+)
 
 
 def current_agency(request) -> dict:
-    membership = getattr(request, "membership", None)
+    viewer = getattr(request, "viewer", None)
+    if viewer is None:
+        return {}
+    membership = viewer.membership
     return {
         "current_membership": membership,
         "nav_client_data": can_see_client_data(membership),
         "nav_queues": can_review_queues(membership),
         "nav_roster": can_manage_roster(membership),
+        "nav_directory": can_read_directory(viewer),
         "nav_system_admin": is_system_admin(request.user),
+        "nav_supporter": bool(membership and membership.role == "supporter"),
     }

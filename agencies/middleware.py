@@ -1,13 +1,14 @@
+from .permissions import Viewer
 from .selectors import membership_get_for_user
 
 SESSION_KEY = "current_membership_id"
 
 
 class CurrentAgencyMiddleware:
-    """Attach ``request.membership``: the membership the user acts through right now, or None.
+    """Attach ``request.membership`` and ``request.viewer``: who acts, as which agency.
 
-    It is re-read from the database on every request (one query), so a deactivated membership or
-    agency stops working at once rather than when the session ends.
+    The membership is re-read from the database on every request (one query), so a deactivated
+    membership or agency stops working at once rather than when the session ends.
     """
 
     def __init__(self, get_response):
@@ -19,4 +20,5 @@ class CurrentAgencyMiddleware:
             request.membership = membership_get_for_user(
                 user=request.user, membership_id=request.session.get(SESSION_KEY)
             )
+        request.viewer = Viewer(user=request.user, membership=request.membership)
         return self.get_response(request)

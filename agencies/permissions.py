@@ -1,6 +1,22 @@
-"""Who may do what with agencies and memberships: plain predicates, used everywhere."""
+"""Who may do what with the roster: plain predicates, used by services, selectors and templates.
 
-from .models import Membership, Role
+A ``Viewer`` is the user and the membership they act through right now (None for a system admin
+working outside any agency). Roster rights give no sight of clients.
+"""
+
+from dataclasses import dataclass
+
+from .models import Agency, Membership, Role
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user: object
+    membership: Membership | None
+
+    @property
+    def agency(self) -> Agency | None:
+        return self.membership.agency if self.membership else None
 
 
 def is_system_admin(user) -> bool:
@@ -8,7 +24,6 @@ def is_system_admin(user) -> bool:
 
 
 def can_see_client_data(membership: Membership | None) -> bool:
-    # Roster rights alone give no sight of clients.
     return bool(membership and membership.role in {Role.CASEWORKER, Role.SUPERVISOR})
 
 
@@ -18,3 +33,24 @@ def can_review_queues(membership: Membership | None) -> bool:
 
 def can_manage_roster(membership: Membership | None) -> bool:
     return bool(membership and membership.is_roster_admin)
+
+
+def can_read_directory(viewer: Viewer) -> bool:
+    # Supporters see only their own profile; everyone else who works for an agency, and system
+    # admins, may look up where to refer or introduce a client.
+    if is_system_admin(viewer.user):
+        return True
+    membership = viewer.membership
+    return bool(membership and (membership.role != Role.SUPPORTER or membership.is_roster_admin))
+
+
+def can_manage_agency(viewer: Viewer, agency: Agency) -> bool:
+    """Agency admins change only their own agency; system admins change any."""
+    if is_system_admin(viewer.user):
+        return True
+    return bool(can_manage_roster(viewer.membership) and viewer.membership.agency_id == agency.id)
+
+
+def can_administer_installation(viewer: Viewer) -> bool:
+    """Municipalities, networks, agencies of the whole installation, imports, the audit log."""
+    return is_system_admin(viewer.user)

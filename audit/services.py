@@ -5,7 +5,7 @@ from django.db import models, transaction
 from .models import AuditEntry
 
 # Never written to the audit trail in clear.
-MASKED_FIELDS = {"password", "phone", "email", "address", "postal_code", "birth_date"}
+MASKED_FIELDS = frozenset({"password", "phone", "email", "address", "postal_code", "birth_date"})
 MASK = "***"
 
 
@@ -21,13 +21,18 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
-    """{field: [before, after]} for the fields that changed, masked where personal."""
+def diff(
+    before: dict[str, Any], after: dict[str, Any], *, masked: frozenset[str] = MASKED_FIELDS
+) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the fields that changed, masked where personal.
+
+    An agency's own phone or address is public, so its callers pass ``masked=frozenset()``.
+    """
     changes = {}
     for field in sorted(set(before) | set(after)):
         old, new = _plain(before.get(field)), _plain(after.get(field))
         if old != new:
-            changes[field] = [MASK, MASK] if field in MASKED_FIELDS else [old, new]
+            changes[field] = [MASK, MASK] if field in masked else [old, new]
     return changes
 
 

@@ -77,33 +77,38 @@ def make_user(username: str, full_name: str, *, system_admin: bool = False):
     return user
 
 
+def make_agency(name: str, kana: str, kind: str, *, area=(), functions=(), **fields):
+    """Create an agency the way a system admin does: through the service."""
+    from accounts.models import User
+    from agencies.permissions import Viewer
+    from agencies.services import agency_create
+
+    system_user, _ = User.objects.get_or_create(
+        username="fixture-system", defaults={"full_name": "初期設定", "is_system_admin": True}
+    )
+    return agency_create(
+        viewer=Viewer(user=system_user, membership=None),
+        fields={"name": name, "name_kana": kana, "kind": kind, **fields},
+        service_area=list(area),
+        functions=list(functions),
+    )
+
+
 @pytest.fixture
 def station_a(db):
-    from agencies.models import Agency, AgencyKind
-
-    return Agency.objects.create(
-        name="ひきこもり支援ステーションA",
-        name_kana="ヒキコモリシエンステーションA",
-        kind=AgencyKind.HIKIKOMORI_STATION,
+    return make_agency(
+        "ひきこもり支援ステーションA", "ヒキコモリシエンステーションA", "hikikomori_station"
     )
 
 
 @pytest.fixture
 def jiritsu_b(db):
-    from agencies.models import Agency, AgencyKind
-
-    return Agency.objects.create(
-        name="自立相談支援機関B",
-        name_kana="ジリツソウダンシエンキカンB",
-        kind=AgencyKind.SELF_RELIANCE,
-    )
+    return make_agency("自立相談支援機関B", "ジリツソウダンシエンキカンB", "self_reliance")
 
 
 @pytest.fixture
 def agency_c(db):
-    from agencies.models import Agency, AgencyKind
-
-    return Agency.objects.create(name="NPO法人C", name_kana="エヌピーオーC", kind=AgencyKind.NPO)
+    return make_agency("NPO法人C", "エヌピーオーC", "npo")
 
 
 @pytest.fixture
@@ -139,3 +144,62 @@ def sato(agency_c):
 @pytest.fixture
 def sysadmin(db):
     return make_user("sysadmin", "システム管理者", system_admin=True)
+
+
+@pytest.fixture
+def yamada(station_a):
+    """山田: roster admin (and caseworker) of station A."""
+    from agencies.models import Role
+    from agencies.services import membership_ensure
+
+    user = make_user("yamada", "山田 京子")
+    membership_ensure(
+        actor=None, user=user, agency=station_a, role=Role.CASEWORKER, is_roster_admin=True
+    )
+    return user
+
+
+@pytest.fixture
+def ito(station_a):
+    """伊藤: hikikomori supporter dispatched by station A."""
+    from agencies.models import Role
+    from agencies.services import membership_ensure
+
+    user = make_user("ito", "伊藤 健")
+    membership_ensure(actor=None, user=user, agency=station_a, role=Role.SUPPORTER)
+    return user
+
+
+def municipality(code: str, name: str, kind: str, prefecture=None):
+    """The bundled list is loaded by a migration; tolerate a test database without it."""
+    from agencies.models import Municipality
+
+    obj, _ = Municipality.objects.get_or_create(
+        code=code,
+        defaults={"name": name, "kind": kind, "prefecture": prefecture, "search_key": name},
+    )
+    return obj
+
+
+@pytest.fixture
+def nagano_prefecture(db):
+    return municipality("200000", "長野県", "prefecture")
+
+
+@pytest.fixture
+def nagano_city(nagano_prefecture):
+    return municipality("202011", "長野市", "city", nagano_prefecture)
+
+
+@pytest.fixture
+def matsumoto_city(nagano_prefecture):
+    return municipality("202029", "松本市", "city", nagano_prefecture)
+
+
+def login_as(client, user):
+    """Log in and pick the user's (first) agency, as the login flow does."""
+    from django.urls import reverse
+
+    client.force_login(user)
+    client.get(reverse("agencies:choose"))
+    return client

@@ -4,9 +4,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .middleware import SESSION_KEY
-from .permissions import is_system_admin
-from .selectors import membership_get_for_user, membership_list_for_user
+from ..middleware import SESSION_KEY
+from ..permissions import is_system_admin
+from ..selectors import membership_get_for_user, membership_list_for_user
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,0 +1,212 @@
+from django import forms
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Agency,
+    AgencyFunction,
+    AgencyKind,
+    Municipality,
+    MunicipalityKind,
+    Network,
+    Role,
+)
+
+
+class MunicipalityChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Municipality) -> str:
+        return f"{obj}（{obj.code}）"
+
+
+class MunicipalityMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Municipality) -> str:
+        return f"{obj}（{obj.code}）"
+
+
+def _municipalities():
+    return Municipality.objects.select_related("prefecture").order_by("code")
+
+
+class DirectoryFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Name or kana"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("All kinds")), *AgencyKind.choices]
+    )
+    function = forms.ChoiceField(
+        label=_("Function"),
+        required=False,
+        choices=[("", _("All functions")), *AgencyFunction.choices],
+    )
+    prefecture = forms.ModelChoiceField(
+        label=_("Prefecture"),
+        required=False,
+        empty_label=_("All prefectures"),
+        queryset=Municipality.objects.filter(kind=MunicipalityKind.PREFECTURE).order_by("code"),
+    )
+    municipality = MunicipalityChoiceField(
+        label=_("Municipality"),
+        required=False,
+        empty_label=_("The whole prefecture"),
+        queryset=Municipality.objects.none(),
+    )
+    area_scope = forms.ChoiceField(
+        label=_("Area means"),
+        required=False,
+        initial="serving",
+        choices=[
+            ("serving", _("the agency serves it")),
+            ("located", _("the agency is set up by it")),
+        ],
+    )
+    receives_referrals = forms.BooleanField(
+        label=_("Only agencies that receive referrals through Tsunagu"), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Choosing a prefecture reloads the municipality list in place (htmx).
+        self.fields["prefecture"].widget.attrs.update(
+            {
+                "hx-get": reverse_lazy("agencies:directory"),
+                "hx-target": "#municipality-field",
+                "hx-swap": "outerHTML",
+                "hx-include": "this",
+            }
+        )
+        prefecture_id = self.data.get("prefecture") if self.is_bound else None
+        if prefecture_id and str(prefecture_id).isdigit():
+            self.fields["municipality"].queryset = _municipalities().filter(
+                prefecture_id=int(prefecture_id)
+            )
+
+    def area(self) -> Municipality | None:
+        return self.cleaned_data.get("municipality") or self.cleaned_data.get("prefecture")
+
+
+class AgencyForm(forms.ModelForm):
+    municipality = MunicipalityChoiceField(
+        label=_("Implementing municipality"), queryset=_municipalities(), required=False
+    )
+    service_area = MunicipalityMultipleChoiceField(
+        label=_("Service area"),
+        queryset=_municipalities(),
+        required=False,
+        help_text=_("Hold Ctrl (or ⌘) to choose several. A prefecture covers all of it."),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    functions = forms.MultipleChoiceField(
+        label=_("Functions and programs"),
+        choices=AgencyFunction.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Agency
+        fields = [
+            "name",
+            "name_kana",
+            "kind",
+            "municipality",
+            "operation",
+            "contractor_name",
+            "service_area",
+            "postal_code",
+            "address",
+            "phone",
+            "email",
+            "opening_hours",
+            "public_note",
+            "receives_referrals",
+            "active_from",
+            "active_until",
+        ]
+        widgets = {
+            "active_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "active_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "public_note": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["functions"].initial = [
+                entry.function for entry in self.instance.function_entries.all()
+            ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("operation") == "contracted" and not cleaned.get("contractor_name"):
+            self.add_error("contractor_name", _("Enter the contractor running the agency."))
+        active_from, active_until = cleaned.get("active_from"), cleaned.get("active_until")
+        if active_from and active_until and active_until < active_from:
+            self.add_error("active_until", _("The end date is before the start date."))
+        return cleaned
+
+    def service_fields(self) -> dict:
+        return {
+            field: self.cleaned_data[field]
+            for field in self.Meta.fields
+            if field != "service_area" and field in self.cleaned_data
+        }
+
+
+class StaffInviteForm(forms.Form):
+    username = forms.SlugField(
+        label=_("User name"),
+        max_length=150,
+        help_text=_("Letters, digits, - and _. An existing user name adds that person."),
+    )
+    full_name = forms.CharField(label=_("Full name"), max_length=100)
+    full_name_kana = forms.CharField(label=_("Full name (kana)"), max_length=100, required=False)
+    email = forms.EmailField(
+        label=_("Email"), help_text=_("The link to set a password is sent here.")
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    is_roster_admin = forms.BooleanField(label=_("Roster administrator"), required=False)
+
+
+class StaffEditForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    is_roster_admin = forms.BooleanField(label=_("Roster administrator"), required=False)
+
+
+class SupporterProfileForm(forms.Form):
+    is_peer_supporter = forms.BooleanField(label=_("Peer supporter"), required=False)
+    dispatching_municipality = MunicipalityChoiceField(
+        label=_("Dispatching municipality"), queryset=_municipalities(), required=False
+    )
+    training_completed_on = forms.DateField(
+        label=_("Training completed on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class MunicipalityCorrectionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=MunicipalityKind.choices)
+    has_welfare_office = forms.BooleanField(label=_("Has a welfare office"), required=False)
+
+
+class NetworkForm(forms.ModelForm):
+    municipality = MunicipalityChoiceField(label=_("Municipality"), queryset=_municipalities())
+    members = forms.ModelMultipleChoiceField(
+        label=_("Member agencies"),
+        queryset=Agency.objects.order_by("name_kana", "name"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 10}),
+    )
+
+    class Meta:
+        model = Network
+        fields = ["name", "kind", "municipality", "coordinating_agency", "members"]
+
+    def service_fields(self) -> dict:
+        return {
+            field: self.cleaned_data.get(field)
+            for field in ("name", "kind", "municipality", "coordinating_agency")
+        }
