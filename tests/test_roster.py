@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from agencies.models import AgencyFunction, Membership, Municipality, Role
+from agencies.models import AgencyFunction, Membership, Role
 from audit.models import AuditEntry
-from tests.conftest import PASSWORD, login_as, make_agency, make_user
+from tests.conftest import login_as, make_agency
 
 pytestmark = pytest.mark.django_db
 
@@ -52,8 +52,10 @@ class TestDirectory:
         by_kind = directory(client, kind="self_reliance").text
         by_function = directory(client, function=AgencyFunction.PLACE_TO_BE).text
 
-        assert "自立相談支援機関B" in by_kind and "居場所の会" not in by_kind
-        assert "居場所の会" in by_function and "自立相談支援機関B" not in by_function
+        assert "自立相談支援機関B" in by_kind
+        assert "居場所の会" not in by_kind
+        assert "居場所の会" in by_function
+        assert "自立相談支援機関B" not in by_function
 
     def test_a_prefectural_center_serves_every_municipality_of_its_prefecture(
         self, client, tanaka, nagano_prefecture, nagano_city, matsumoto_city
@@ -283,7 +285,8 @@ class TestRosterManagement:
         assert after.status_code == 302
         assert after["Location"].startswith(reverse("login"))
         entry = AuditEntry.objects.get(action="membership.deactivated")
-        assert entry.actor == yamada and entry.changes == {"is_active": [True, False]}
+        assert entry.actor == yamada
+        assert entry.changes == {"is_active": [True, False]}
 
     def test_an_admin_cannot_remove_their_own_roster_rights(self, client, yamada, station_a):
         login_as(client, yamada)
@@ -339,7 +342,8 @@ class TestSystemAdministration:
         )
 
         nagano_city.refresh_from_db()
-        assert nagano_city.kind == "designated_city" and nagano_city.kind_is_manual
+        assert nagano_city.kind == "designated_city"
+        assert nagano_city.kind_is_manual
         assert AuditEntry.objects.filter(action="municipality.corrected").exists()
 
     def test_a_network_shows_in_the_directory(
