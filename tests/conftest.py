@@ -203,3 +203,10 @@ def login_as(client, user):
     client.force_login(user)
     client.get(reverse("agencies:choose"))
     return client
+
+
+@pytest.fixture
+def page(page):
+    # Fail in seconds, not half a minute, when a label or button is not there.
+    page.set_default_timeout(8000)
+    return page
