@@ -12,98 +12,55 @@ OK, NOT_FOUND, LOGIN, REDIRECT = 200, 404, "login", 302
 
 PERSONAS = ["anonymous", "tanaka", "yamada", "ito", "suzuki", "sysadmin"]
 
+
+def row(anonymous, tanaka, yamada, ito, suzuki, sysadmin) -> dict:
+    """One line of the matrix, personas in the order of PERSONAS."""
+    return dict(zip(PERSONAS, (anonymous, tanaka, yamada, ito, suzuki, sysadmin), strict=True))
+
+
 # name: (args builder, {persona: expected}); args get the fixtures dict.
 MATRIX = {
     "home": (
         None,
-        {"anonymous": LOGIN, "tanaka": OK, "yamada": OK, "ito": OK, "suzuki": OK, "sysadmin": OK},
+        row(LOGIN, OK, OK, OK, OK, OK),
     ),
     "health": (None, dict.fromkeys(PERSONAS, OK)),
     "login": (
         None,
-        {
-            "anonymous": OK,
-            "tanaka": REDIRECT,
-            "yamada": REDIRECT,
-            "ito": REDIRECT,
-            "suzuki": REDIRECT,
-            "sysadmin": REDIRECT,
-        },
+        row(OK, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
     ),
     "password_change": (
         None,
-        {"anonymous": LOGIN, "tanaka": OK, "yamada": OK, "ito": OK, "suzuki": OK, "sysadmin": OK},
+        row(LOGIN, OK, OK, OK, OK, OK),
     ),
     "password_change_done": (
         None,
-        {"anonymous": LOGIN, "tanaka": OK, "yamada": OK, "ito": OK, "suzuki": OK, "sysadmin": OK},
+        row(LOGIN, OK, OK, OK, OK, OK),
     ),
     "password_reset_complete": (None, dict.fromkeys(PERSONAS, OK)),
     "agencies:choose": (
         None,
-        {
-            "anonymous": LOGIN,
-            "tanaka": OK,
-            "yamada": OK,
-            "ito": OK,
-            "suzuki": OK,
-            "sysadmin": REDIRECT,
-        },
+        row(LOGIN, OK, OK, OK, OK, REDIRECT),
     ),
     "agencies:directory": (
         None,
-        {
-            "anonymous": LOGIN,
-            "tanaka": OK,
-            "yamada": OK,
-            "ito": NOT_FOUND,
-            "suzuki": OK,
-            "sysadmin": OK,
-        },
+        row(LOGIN, OK, OK, NOT_FOUND, OK, OK),
     ),
     "agencies:detail": (
         lambda f: [f["jiritsu_b"].public_id],
-        {
-            "anonymous": LOGIN,
-            "tanaka": OK,
-            "yamada": OK,
-            "ito": NOT_FOUND,
-            "suzuki": OK,
-            "sysadmin": OK,
-        },
+        row(LOGIN, OK, OK, NOT_FOUND, OK, OK),
     ),
     "agencies:roster_home": (
         None,
-        {
-            "anonymous": LOGIN,
-            "tanaka": NOT_FOUND,
-            "yamada": REDIRECT,
-            "ito": NOT_FOUND,
-            "suzuki": NOT_FOUND,
-            "sysadmin": REDIRECT,
-        },
+        row(LOGIN, NOT_FOUND, REDIRECT, NOT_FOUND, NOT_FOUND, REDIRECT),
     ),
     "agencies:my_supporter_profile": (
         None,
-        {
-            "anonymous": LOGIN,
-            "tanaka": NOT_FOUND,
-            "yamada": NOT_FOUND,
-            "ito": OK,
-            "suzuki": NOT_FOUND,
-            "sysadmin": NOT_FOUND,
-        },
+        row(LOGIN, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND, NOT_FOUND),
     ),
 }
 # Station A's own roster pages: its admin and system admins only; everyone else 404.
-STATION_A_ROSTER = {
-    "anonymous": LOGIN,
-    "tanaka": NOT_FOUND,
-    "yamada": OK,
-    "ito": NOT_FOUND,
-    "suzuki": NOT_FOUND,
-    "sysadmin": OK,
-}
+STATION_A_ROSTER = row(LOGIN, NOT_FOUND, OK, NOT_FOUND, NOT_FOUND, OK)
 for name in ("agencies:manage", "agencies:profile_edit", "agencies:staff_invite"):
     MATRIX[name] = (lambda f: [f["station_a"].public_id], STATION_A_ROSTER)
 MATRIX["agencies:staff_edit"] = (
@@ -118,14 +75,7 @@ for name in ("agencies:staff_deactivate", "agencies:staff_reactivate"):
         POST_ONLY,
     )
 # The installation's administration: system admins only.
-SYSTEM_ONLY = {
-    "anonymous": LOGIN,
-    "tanaka": NOT_FOUND,
-    "yamada": NOT_FOUND,
-    "ito": NOT_FOUND,
-    "suzuki": NOT_FOUND,
-    "sysadmin": OK,
-}
+SYSTEM_ONLY = row(LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK)
 for name in (
     "agencies:system_agencies",
     "agencies:system_agency_create",
