@@ -1,0 +1,72 @@
+import json
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from agencies.models import Agency, AgencyKind, Membership, Network, Role
+from audit.models import AuditEntry
+
+
+@pytest.fixture
+def var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_a_roster_of_every_role_and_is_idempotent(var_dir, capsys):
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    counts = (
+        User.objects.count(),
+        Agency.objects.count(),
+        Membership.objects.count(),
+        Network.objects.count(),
+        AuditEntry.objects.count(),
+    )
+
+    call_command("seed_demo")
+    second = capsys.readouterr().out
+
+    assert counts == (
+        User.objects.count(),
+        Agency.objects.count(),
+        Membership.objects.count(),
+        Network.objects.count(),
+        AuditEntry.objects.count(),
+    )
+    assert first == second  # the same logins, printed again
+    kinds = set(Agency.objects.values_list("kind", flat=True))
+    assert {
+        AgencyKind.SELF_RELIANCE,
+        AgencyKind.HIKIKOMORI_CENTER,
+        AgencyKind.HIKIKOMORI_STATION,
+        AgencyKind.HIKIKOMORI_PROJECT,
+    } <= kinds
+    assert len(kinds) >= 7  # and several partners
+    roles = set(Membership.objects.values_list("role", flat=True))
+    assert roles == set(Role.values)
+    assert Membership.objects.filter(is_roster_admin=True).exists()
+    assert User.objects.filter(is_system_admin=True).exists()
+    assert set(Agency.objects.values_list("municipality__prefecture__name", flat=True)) <= {
+        "長野県",
+        None,
+    }
+
+    # Every printed password logs its user in.
+    passwords = json.loads((var_dir / "demo_accounts.json").read_text())
+    for username, password in passwords.items():
+        assert username in first
+        assert User.objects.get(username=username).check_password(password)
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_in_production(settings, var_dir):
+    from django.core.management.base import CommandError
+
+    settings.PRODUCTION = True
+
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
