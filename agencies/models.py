@@ -198,6 +198,11 @@ class Agency(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def functions_in_order(self) -> list["AgencyFunctionEntry"]:
+        """The functions in the notices' order (①…⑤, then the programs), not alphabetical."""
+        order = {value: index for index, value in enumerate(AgencyFunction.values)}
+        return sorted(self.function_entries.all(), key=lambda entry: order[entry.function])
+
     @property
     def is_active(self) -> bool:
         today = timezone.localdate()
