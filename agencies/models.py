@@ -230,6 +230,8 @@ class Role(models.TextChoices):
     CASEWORKER = "caseworker", _("Caseworker")
     SUPERVISOR = "supervisor", _("Supervisor")
     SUPPORTER = "supporter", _("Hikikomori supporter")
+    # Office staff who keep the roster and see no client: pair it with the roster-admin flag.
+    ADMINISTRATIVE = "administrative", _("Administrative staff")
 
 
 class Membership(models.Model):

@@ -54,6 +54,9 @@ def audit_record(
         action=action,
         target_type=target._meta.label_lower,
         target_id=str(getattr(target, "public_id", None) or target.pk),
-        target_label=str(target)[:300],
+        # Client records name no one in the audit trail: they give a non-personal label.
+        target_label=(target.audit_label() if hasattr(target, "audit_label") else str(target))[
+            :300
+        ],
         changes=changes or {},
     )

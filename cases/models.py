@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def age_on(birth_date: date | None, day: date) -> int | None:
@@ -135,6 +136,11 @@ class Client(models.Model):
     @property
     def is_contacted(self) -> bool:
         return self.first_direct_contact_on is not None
+
+    @property
+    def contact_preference_labels(self) -> list[str]:
+        labels = dict(ContactPreference.choices)
+        return [labels[value] for value in self.contact_preferences if value in labels]
 
 
 class Relationship(models.TextChoices):
@@ -359,6 +365,11 @@ class Case(models.Model):
         return self.stage != Stage.CLOSED
 
     @property
+    def outcome_labels(self) -> list[str]:
+        labels = dict(Outcome.choices)
+        return [labels[value] for value in self.outcomes if value in labels]
+
+    @property
     def is_hikikomori(self) -> bool:
         return bool(self.withdrawal_duration) or any(
             t.topic == Topic.HIKIKOMORI for t in self.topics.all()
@@ -418,7 +429,7 @@ class Method(models.TextChoices):
     PHONE = "phone", _("Phone")
     HOME_VISIT = "home_visit", _("Home visit")
     ACCOMPANY = "accompany", _("Accompanying")
-    EMAIL = "email", _("Email")
+    EMAIL = "email", pgettext_lazy("consultation method", "Email")
     ONLINE = "online", _("Online")
     LETTER = "letter", _("Letter")
 

@@ -12,6 +12,7 @@ from uuid import UUID
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from agencies.permissions import Viewer
 from core.japanese import search_key
@@ -29,7 +30,6 @@ from .models import (
     Relationship,
     Stage,
     StageMove,
-    Topic,
 )
 from .permissions import can_work_with_clients, holds_client
 
@@ -183,12 +183,16 @@ class HouseholdView:
     flag_8050: bool
 
 
+def _age(member: HouseholdMember) -> int:
+    client = member.client
+    if client is not None and client.birth_date is not None:
+        return client.age
+    return member.age or 0
+
+
 def _in_withdrawal(member: HouseholdMember, open_cases: dict[int, Case]) -> bool:
     if member.client_id and member.client_id in open_cases:
-        case = open_cases[member.client_id]
-        return bool(case.withdrawal_duration) or any(
-            t.topic == Topic.HIKIKOMORI for t in case.topics.all()
-        )
+        return open_cases[member.client_id].is_hikikomori
     return member.in_withdrawal
 
 
@@ -209,25 +213,28 @@ def household_view(*, viewer: Viewer, client: Client) -> HouseholdView | None:
     }
     together = [m for m in members if m.lives_together]
     self_member = next((m for m in members if m.relationship == Relationship.SELF), None)
-    parents = [
-        m for m in together if m.relationship in PARENTS and (m.age or 0) >= OLDER_PARENT_AGE
+    # The client's own age comes from their record (the member row may predate a birth date).
+    older_parents = [
+        m for m in together if m.relationship in PARENTS and _age(m) >= OLDER_PARENT_AGE
     ]
-    children = [
+    client_is_older_parent = self_member is not None and _age(self_member) >= OLDER_PARENT_AGE
+    withdrawn_children = [
         m
         for m in together
-        if (m.age or 0) >= MIDDLE_AGED_CHILD_AGE
+        if _age(m) >= MIDDLE_AGED_CHILD_AGE
         and _in_withdrawal(m, open_cases)
         and (
-            (m.relationship == Relationship.SELF and parents)
-            or (
-                m.relationship == Relationship.CHILD
-                and self_member is not None
-                and (self_member.age or 0) >= OLDER_PARENT_AGE
-            )
+            # the client (or a sibling) living with their older parent …
+            (m.relationship in {Relationship.SELF, Relationship.SIBLING} and older_parents)
+            # … or the client is the older parent of a withdrawn child
+            or (m.relationship == Relationship.CHILD and client_is_older_parent)
         )
     ]
     return HouseholdView(
-        household=household, members=members, open_cases=open_cases, flag_8050=bool(children)
+        household=household,
+        members=members,
+        open_cases=open_cases,
+        flag_8050=bool(withdrawn_children),
     )
 
 
@@ -239,7 +246,12 @@ class TimelineEntry:
     obj: object
 
 
-TIMELINE_KINDS = ("consultation", "stage", "first_contact")
+TIMELINE_KIND_CHOICES = [
+    ("consultation", _("Consultations")),
+    ("stage", _("Stage moves")),
+    ("first_contact", _("First contact")),
+]
+TIMELINE_KINDS = tuple(kind for kind, _label in TIMELINE_KIND_CHOICES)
 
 
 def client_timeline(
@@ -283,7 +295,7 @@ def client_cases(*, viewer: Viewer, client: Client) -> list[Case]:
     return list(
         case_scope(viewer=viewer)
         .filter(client=client)
-        .select_related("primary_worker")
+        .select_related("client", "primary_worker")
         .prefetch_related(
             "topics",
             "co_workers",

@@ -233,6 +233,7 @@ def household_member_save(
         raise PermissionDenied
     created = member is None
     member = member or HouseholdMember(household_id=client.household_id)
+    previous_client_id = member.client_id
     before = {} if created else {f: getattr(member, f) for f in MEMBER_FIELDS}
     for field in MEMBER_FIELDS:
         if field in fields:
@@ -247,6 +248,10 @@ def household_member_save(
             Client.objects.filter(pk=member_client.pk).update(household_id=client.household_id)
     member.full_clean()
     member.save()
+    if previous_client_id and previous_client_id != member.client_id:
+        Client.objects.filter(pk=previous_client_id, household_id=client.household_id).update(
+            household=None
+        )
     audit_record(
         actor=viewer.user,
         acting_agency=viewer.agency,
@@ -255,7 +260,7 @@ def household_member_save(
         changes=diff(
             before,
             {f: getattr(member, f) for f in MEMBER_FIELDS},
-            masked=frozenset({"name", "note"}),
+            masked=frozenset({"name", "note", "birth_year"}),
         ),
     )
     return member
@@ -269,6 +274,9 @@ def household_member_remove(*, viewer: Viewer, client: Client, member: Household
         raise ValidationError(_("The client cannot be removed from their own household."))
     household = member.household
     member.delete()
+    if member.client_id:
+        # They are no longer in this household: their own record stops pointing at it.
+        Client.objects.filter(pk=member.client_id, household_id=household.id).update(household=None)
     audit_record(
         actor=viewer.user,
         acting_agency=viewer.agency,
@@ -346,7 +354,7 @@ def case_open(
         to_stage=Stage.INTAKE,
         moved_on=case.opened_on,
         moved_by=viewer.user,
-        reason=_("Case opened"),
+        reason="",  # the opening itself; the page says "Case opened" in the reader's language
     )
     audit_record(
         actor=viewer.user,

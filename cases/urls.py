@@ -18,9 +18,7 @@ urlpatterns = [
     ),
     path("clients/<uuid:public_id>/timeline/", clients.client_timeline, name="client_timeline"),
     # Households
-    path(
-        "clients/<uuid:public_id>/household/", households.household_edit, name="household_edit"
-    ),
+    path("clients/<uuid:public_id>/household/", households.household_edit, name="household_edit"),
     path(
         "clients/<uuid:public_id>/household/members/new/",
         households.member_add,

@@ -210,3 +210,57 @@ def page(page):
     # Fail in seconds, not half a minute, when a label or button is not there.
     page.set_default_timeout(8000)
     return page
+
+
+def viewer_for(user):
+    """The Viewer a request by ``user`` acting as their first agency would have."""
+    from agencies.permissions import Viewer
+    from agencies.selectors import membership_list_for_user
+
+    return Viewer(user=user, membership=membership_list_for_user(user=user).first())
+
+
+@pytest.fixture
+def yamamoto(tanaka):
+    """山本 太郎 (53): a client of station A, registered by 田中."""
+    import datetime
+
+    from cases.services import client_create
+
+    return client_create(
+        viewer=viewer_for(tanaka),
+        fields={
+            "full_name": "山本 太郎",
+            "full_name_kana": "ヤマモト タロウ",
+            "birth_date": datetime.date(1973, 5, 10),
+            "phone": "090-0000-1111",
+        },
+    )
+
+
+@pytest.fixture
+def yamamoto_case(tanaka, yamamoto):
+    """山本's open case at station A, 田中 the primary caseworker."""
+    from cases.services import case_open
+
+    return case_open(
+        viewer=viewer_for(tanaka),
+        client=yamamoto,
+        fields={"origin": "family", "support_type": "no_plan", "withdrawal_duration": "10y"},
+        topics=["hikikomori", "family"],
+        main_topic="hikikomori",
+        primary_worker=tanaka,
+    )
+
+
+@pytest.fixture
+def kato(station_a):
+    """加藤: administrative staff and roster admin of station A; sees no client."""
+    from agencies.models import Role
+    from agencies.services import membership_ensure
+
+    user = make_user("kato", "加藤 事務")
+    membership_ensure(
+        actor=None, user=user, agency=station_a, role=Role.ADMINISTRATIVE, is_roster_admin=True
+    )
+    return user

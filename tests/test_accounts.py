@@ -41,12 +41,14 @@ def test_a_wrong_password_shows_a_japanese_error_and_keeps_the_user_name(client,
 
 
 @pytest.mark.django_db
-def test_a_user_with_one_agency_lands_on_the_dashboard_as_that_agency(client, tanaka, station_a):
+def test_a_caseworker_with_one_agency_lands_on_their_caseload_as_that_agency(
+    client, tanaka, station_a
+):
     response = client.post(
         reverse("login"), {"username": "tanaka", "password": PASSWORD}, follow=True
     )
 
-    assert response.redirect_chain[-1][0] == reverse("home")
+    assert response.redirect_chain[-1][0] == reverse("cases:caseload")
     assert "ひきこもり支援ステーションA" in response.text
     assert client.session[SESSION_KEY] == tanaka.memberships.get().id
 
@@ -83,7 +85,7 @@ def test_nobody_can_choose_a_membership_of_someone_else(client, tanaka, suzuki):
 def test_a_deactivated_membership_stops_working_on_the_next_request(client, tanaka):
     client.force_login(tanaka)
     client.get(reverse("agencies:choose"))
-    assert "ひきこもり支援ステーションA" in client.get(reverse("home")).text
+    assert "ひきこもり支援ステーションA" in client.get(reverse("home"), follow=True).text
 
     tanaka.memberships.update(is_active=False)
 

@@ -1,6 +1,10 @@
 """Every view × every persona: who gets the page, who gets a 404, who is sent to log in.
 
 A new URL that is not in the matrix fails ``test_every_view_is_in_the_matrix``.
+
+Personas: 田中 tanaka (caseworker, station A), 山田 yamada (caseworker and roster admin, A),
+加藤 kato (administrative staff and roster admin, A: no client access), 伊藤 ito (supporter, A),
+鈴木 suzuki (supervisor, 自立相談 B), and a system admin without any agency.
 """
 
 import pytest
@@ -10,86 +14,91 @@ from tests.conftest import login_as
 
 OK, NOT_FOUND, LOGIN, REDIRECT = 200, 404, "login", 302
 
-PERSONAS = ["anonymous", "tanaka", "yamada", "ito", "suzuki", "sysadmin"]
+PERSONAS = ["anonymous", "tanaka", "yamada", "kato", "ito", "suzuki", "sysadmin"]
 
 
-def row(anonymous, tanaka, yamada, ito, suzuki, sysadmin) -> dict:
+def row(anonymous, tanaka, yamada, kato, ito, suzuki, sysadmin) -> dict:
     """One line of the matrix, personas in the order of PERSONAS."""
-    return dict(zip(PERSONAS, (anonymous, tanaka, yamada, ito, suzuki, sysadmin), strict=True))
+    return dict(
+        zip(PERSONAS, (anonymous, tanaka, yamada, kato, ito, suzuki, sysadmin), strict=True)
+    )
 
 
-# name: (args builder, {persona: expected}); args get the fixtures dict.
+EVERYONE = dict.fromkeys(PERSONAS, OK)
+SIGNED_IN = row(LOGIN, OK, OK, OK, OK, OK, OK)
+# POST-only actions answer a GET with 405 (it reveals nothing); their POSTs are tested apart.
+POST_ONLY = dict.fromkeys(PERSONAS, 405) | {"anonymous": LOGIN}
+# Station A's own roster pages: its roster admins and system admins.
+STATION_A_ROSTER = row(LOGIN, NOT_FOUND, OK, OK, NOT_FOUND, NOT_FOUND, OK)
+# The installation's administration: system admins only.
+SYSTEM_ONLY = row(LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK)
+# Client work in one's own agency: caseworkers and supervisors.
+CLIENT_WORK = row(LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND)
+# A client record of station A: its caseworkers only; another agency's staff get a 404.
+STATION_A_CLIENT = row(LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)
+
+
+def a(*keys):
+    """Arguments for reverse(), taken from the fixtures by name."""
+    return lambda f: [f[key] for key in keys]
+
+
+# name: (args builder or None, {persona: expected status})
 MATRIX = {
-    "home": (
-        None,
-        row(LOGIN, OK, OK, OK, OK, OK),
-    ),
-    "health": (None, dict.fromkeys(PERSONAS, OK)),
-    "login": (
-        None,
-        row(OK, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
-    ),
-    "password_change": (
-        None,
-        row(LOGIN, OK, OK, OK, OK, OK),
-    ),
-    "password_change_done": (
-        None,
-        row(LOGIN, OK, OK, OK, OK, OK),
-    ),
-    "password_reset_complete": (None, dict.fromkeys(PERSONAS, OK)),
-    "agencies:choose": (
-        None,
-        row(LOGIN, OK, OK, OK, OK, REDIRECT),
-    ),
-    "agencies:directory": (
-        None,
-        row(LOGIN, OK, OK, NOT_FOUND, OK, OK),
-    ),
-    "agencies:detail": (
-        lambda f: [f["jiritsu_b"].public_id],
-        row(LOGIN, OK, OK, NOT_FOUND, OK, OK),
-    ),
+    "home": (None, row(LOGIN, REDIRECT, REDIRECT, OK, OK, REDIRECT, OK)),
+    "health": (None, EVERYONE),
+    "login": (None, row(OK, *[REDIRECT] * 6)),
+    "password_change": (None, SIGNED_IN),
+    "password_change_done": (None, SIGNED_IN),
+    "password_reset_complete": (None, EVERYONE),
+    "agencies:choose": (None, row(LOGIN, OK, OK, OK, OK, OK, REDIRECT)),
+    "agencies:directory": (None, row(LOGIN, OK, OK, OK, NOT_FOUND, OK, OK)),
+    "agencies:detail": (a("jiritsu_b_id"), row(LOGIN, OK, OK, OK, NOT_FOUND, OK, OK)),
     "agencies:roster_home": (
         None,
-        row(LOGIN, NOT_FOUND, REDIRECT, NOT_FOUND, NOT_FOUND, REDIRECT),
+        row(LOGIN, NOT_FOUND, REDIRECT, REDIRECT, NOT_FOUND, NOT_FOUND, REDIRECT),
     ),
     "agencies:my_supporter_profile": (
         None,
-        row(LOGIN, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND, NOT_FOUND),
+        row(LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND, NOT_FOUND),
     ),
+    "agencies:manage": (a("station_a_id"), STATION_A_ROSTER),
+    "agencies:profile_edit": (a("station_a_id"), STATION_A_ROSTER),
+    "agencies:staff_invite": (a("station_a_id"), STATION_A_ROSTER),
+    "agencies:staff_edit": (a("station_a_id", "tanaka_membership"), STATION_A_ROSTER),
+    "agencies:staff_deactivate": (a("station_a_id", "tanaka_membership"), POST_ONLY),
+    "agencies:staff_reactivate": (a("station_a_id", "tanaka_membership"), POST_ONLY),
+    "agencies:system_agencies": (None, SYSTEM_ONLY),
+    "agencies:system_agency_create": (None, SYSTEM_ONLY),
+    "agencies:system_municipalities": (None, SYSTEM_ONLY),
+    "agencies:system_municipality_edit": (lambda f: ["202011"], SYSTEM_ONLY),
+    "agencies:system_networks": (None, SYSTEM_ONLY),
+    "agencies:system_network_create": (None, SYSTEM_ONLY),
+    "agencies:system_network_edit": (a("network_id"), SYSTEM_ONLY),
+    "agencies:system_import": (None, SYSTEM_ONLY),
+    "agencies:system_export_municipalities": (None, SYSTEM_ONLY),
+    "agencies:system_export_agencies": (None, SYSTEM_ONLY),
+    "audit:list": (None, SYSTEM_ONLY),
+    "cases:caseload": (None, CLIENT_WORK),
+    "cases:client_search": (None, CLIENT_WORK),
+    "cases:client_create": (None, CLIENT_WORK),
+    "cases:client": (a("client_id"), STATION_A_CLIENT),
+    "cases:client_edit": (a("client_id"), STATION_A_CLIENT),
+    "cases:client_timeline": (a("client_id"), STATION_A_CLIENT),
+    "cases:client_first_contact": (a("client_id"), POST_ONLY),
+    "cases:household_edit": (a("client_id"), STATION_A_CLIENT),
+    "cases:member_add": (a("client_id"), STATION_A_CLIENT),
+    "cases:member_edit": (a("client_id", "member_id"), STATION_A_CLIENT),
+    "cases:member_remove": (a("client_id", "member_id"), POST_ONLY),
+    "cases:case_open": (a("client_id"), STATION_A_CLIENT),
+    "cases:case_edit": (a("case_id"), STATION_A_CLIENT),
+    "cases:case_stage": (a("case_id"), STATION_A_CLIENT),
+    "cases:case_close": (a("case_id"), STATION_A_CLIENT),
+    "cases:case_reopen": (a("case_id"), STATION_A_CLIENT),
+    "cases:consultation_new": (a("case_id"), STATION_A_CLIENT),
+    "cases:consultation": (a("consultation_id"), STATION_A_CLIENT),
+    "cases:consultation_edit": (a("consultation_id"), STATION_A_CLIENT),
 }
-# Station A's own roster pages: its admin and system admins only; everyone else 404.
-STATION_A_ROSTER = row(LOGIN, NOT_FOUND, OK, NOT_FOUND, NOT_FOUND, OK)
-for name in ("agencies:manage", "agencies:profile_edit", "agencies:staff_invite"):
-    MATRIX[name] = (lambda f: [f["station_a"].public_id], STATION_A_ROSTER)
-MATRIX["agencies:staff_edit"] = (
-    lambda f: [f["station_a"].public_id, f["tanaka"].memberships.get().public_id],
-    STATION_A_ROSTER,
-)
-# POST-only actions answer a GET with 405 (it reveals nothing); the POST is checked below.
-POST_ONLY = dict.fromkeys(PERSONAS, 405) | {"anonymous": LOGIN}
-for name in ("agencies:staff_deactivate", "agencies:staff_reactivate"):
-    MATRIX[name] = (
-        lambda f: [f["station_a"].public_id, f["tanaka"].memberships.get().public_id],
-        POST_ONLY,
-    )
-# The installation's administration: system admins only.
-SYSTEM_ONLY = row(LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK)
-for name in (
-    "agencies:system_agencies",
-    "agencies:system_agency_create",
-    "agencies:system_municipalities",
-    "agencies:system_networks",
-    "agencies:system_network_create",
-    "agencies:system_import",
-    "agencies:system_export_municipalities",
-    "agencies:system_export_agencies",
-    "audit:list",
-):
-    MATRIX[name] = (None, SYSTEM_ONLY)
-MATRIX["agencies:system_municipality_edit"] = (lambda f: ["202011"], SYSTEM_ONLY)
-MATRIX["agencies:system_network_edit"] = (lambda f: [f["network"].public_id], SYSTEM_ONLY)
 
 # Views outside the matrix on purpose, with the reason.
 EXCLUDED = {
@@ -135,20 +144,41 @@ def network(sysadmin, jiritsu_b, nagano_city):
     )
 
 
+@pytest.fixture
+def world(request, station_a, jiritsu_b, tanaka, yamamoto_case):
+    """Everything the URLs need, built through the services."""
+    from cases.services import consultation_log, household_save
+    from tests.conftest import viewer_for
+
+    viewer = viewer_for(tanaka)
+    household = household_save(
+        viewer=viewer, client=yamamoto_case.client, postal_code="", address="", note=""
+    )
+    consultation = consultation_log(
+        viewer=viewer, case=yamamoto_case, fields={"method": "phone", "summary": "電話"}
+    )
+    users = {p: request.getfixturevalue(p) for p in PERSONAS if p != "anonymous"}
+    return {
+        **users,
+        "station_a_id": station_a.public_id,
+        "jiritsu_b_id": jiritsu_b.public_id,
+        "tanaka_membership": tanaka.memberships.get().public_id,
+        "network_id": request.getfixturevalue("network").public_id,
+        "client_id": yamamoto_case.client.public_id,
+        "member_id": household.members.get().id,
+        "case_id": yamamoto_case.public_id,
+        "consultation_id": consultation.public_id,
+    }
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("name", sorted(MATRIX))
-def test_permission_matrix(request, client, name, persona, station_a, jiritsu_b):
-    fixtures = {
-        key: request.getfixturevalue(key)
-        for key in ("tanaka", "yamada", "ito", "suzuki", "sysadmin", "station_a", "jiritsu_b")
-    }
-    if "network" in name:
-        fixtures["network"] = request.getfixturevalue("network")
+def test_permission_matrix(client, world, name, persona):
     args_builder, expected = MATRIX[name]
-    url = reverse(name, args=args_builder(fixtures) if args_builder else None)
+    url = reverse(name, args=args_builder(world) if args_builder else None)
     if persona != "anonymous":
-        login_as(client, fixtures[persona])
+        login_as(client, world[persona])
 
     response = client.get(url)
 

@@ -272,7 +272,7 @@ class TestRosterManagement:
         from django.test import Client
 
         tanaka_browser = login_as(Client(), tanaka)
-        assert tanaka_browser.get(reverse("home")).status_code == 200
+        assert tanaka_browser.get(reverse("cases:caseload")).status_code == 200
         login_as(client, yamada)
         membership = tanaka.memberships.get()
 
@@ -281,7 +281,7 @@ class TestRosterManagement:
         )
 
         assert response.status_code == 302
-        after = tanaka_browser.get(reverse("home"))
+        after = tanaka_browser.get(reverse("cases:caseload"))
         assert after.status_code == 302
         assert after["Location"].startswith(reverse("login"))
         entry = AuditEntry.objects.get(action="membership.deactivated")

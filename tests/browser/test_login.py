@@ -28,7 +28,7 @@ def test_a_caseworker_logs_in_through_the_real_form(live_server, page, tanaka, o
     page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button", name="ログイン").click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("ダッシュボード")
+    expect(page.get_by_role("heading", level=1)).to_have_text("担当ケース")
     header = page.get_by_role("navigation", name="メインナビゲーション")
     expect(header).to_contain_text("田中 一郎")
     expect(header).to_contain_text("ひきこもり支援ステーションA")

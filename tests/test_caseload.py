@@ -1,0 +1,221 @@
+"""My caseload: the caseworker's open cases, follow-ups due today and overdue, the supervisor's
+view of the whole agency, who may open it, and a query count that does not grow."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from agencies.models import Role
+from agencies.services import membership_ensure
+from cases.services import case_open, client_create, consultation_log
+from tests.conftest import login_as, make_user, viewer_for
+
+pytestmark = pytest.mark.django_db
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def days(n: int) -> datetime.date:
+    return today() + datetime.timedelta(days=n)
+
+
+def ja(message: str) -> str:
+    """What the page shows for ``message`` (Japanese once the catalogue has it)."""
+    with translation.override("ja"):
+        return gettext(message)
+
+
+def dashboard(client, **params):
+    return client.get(reverse("cases:caseload"), params)
+
+
+def open_case_for(worker, name: str, kana: str, *, topic: str = "job_search", co_workers=()):
+    viewer = viewer_for(worker)
+    person = client_create(
+        viewer=viewer,
+        duplicate_confirmed=True,
+        fields={"full_name": name, "full_name_kana": kana},
+    )
+    return case_open(
+        viewer=viewer,
+        client=person,
+        fields={"origin": "walk_in"},
+        topics=[topic],
+        main_topic=topic,
+        primary_worker=worker,
+        co_workers=list(co_workers),
+    )
+
+
+def log(worker, case, *, occurred_on=None, next_contact_on=None, summary="電話で近況を聞いた"):
+    return consultation_log(
+        viewer=viewer_for(worker),
+        case=case,
+        fields={
+            "method": "phone",
+            "summary": summary,
+            "occurred_on": occurred_on or today(),
+            "next_contact_on": next_contact_on,
+        },
+    )
+
+
+class TestMyCaseload:
+    def test_it_lists_my_open_cases_with_stage_topic_and_contacts(
+        self, client, tanaka, yamamoto_case
+    ):
+        log(tanaka, yamamoto_case, occurred_on=days(-2), next_contact_on=days(5))
+        login_as(client, tanaka)
+
+        response = dashboard(client)
+
+        text = response.text
+        assert response.status_code == 200
+        assert reverse("cases:client", args=[yamamoto_case.client.public_id]) in text
+        assert "山本 太郎" in text
+        assert ja("Intake") in text
+        assert ja("Hikikomori, school refusal") in text  # the main topic
+        assert days(-2).isoformat() in text
+        assert days(5).isoformat() in text
+        assert "田中 一郎" in text
+        assert reverse("cases:consultation_new", args=[yamamoto_case.public_id]) in text
+
+    def test_an_overdue_contact_is_marked_in_words_not_only_in_red(
+        self, client, tanaka, yamamoto_case
+    ):
+        log(tanaka, yamamoto_case, occurred_on=days(-10), next_contact_on=days(-3))
+        login_as(client, tanaka)
+
+        text = dashboard(client).text
+
+        assert f'<span class="badge text-bg-danger">{ja("Overdue")}</span>' in text
+        assert f'<span class="text-danger fw-bold">{days(-3).isoformat()}</span>' in text
+        summary = text.split('id="caseload-summary"')[1].split("</section>")[0]
+        assert f'{ja("Overdue")} <strong class="fs-5">1</strong>' in summary
+
+    def test_a_contact_due_today_is_highlighted(self, client, tanaka, yamamoto_case):
+        log(tanaka, yamamoto_case, occurred_on=days(-7), next_contact_on=today())
+        login_as(client, tanaka)
+
+        text = dashboard(client).text
+
+        assert f'<span class="badge text-bg-warning">{ja("Today")}</span>' in text
+        assert "case-row table-warning" in text
+        assert f'<span class="badge text-bg-danger">{ja("Overdue")}</span>' not in text
+
+    def test_due_cases_come_first_and_unplanned_ones_last(self, client, tanaka):
+        later = open_case_for(tanaka, "後藤 一", "ゴトウ ハジメ")
+        unplanned = open_case_for(tanaka, "青木 二郎", "アオキ ジロウ")
+        overdue = open_case_for(tanaka, "和田 三郎", "ワダ サブロウ")
+        log(tanaka, later, next_contact_on=days(20))
+        log(tanaka, overdue, occurred_on=days(-9), next_contact_on=days(-1))
+        login_as(client, tanaka)
+
+        text = dashboard(client).text
+
+        order = [text.index(str(case.public_id)) for case in (overdue, later, unplanned)]
+        assert order == sorted(order)
+
+    def test_only_my_cases_and_those_i_co_work_show(self, client, tanaka, yamada, sato):
+        mine = open_case_for(tanaka, "後藤 一", "ゴトウ ハジメ")
+        co_worked = open_case_for(yamada, "石井 四郎", "イシイ シロウ", co_workers=[tanaka])
+        colleagues = open_case_for(yamada, "青木 二郎", "アオキ ジロウ")
+        elsewhere = open_case_for(sato, "和田 三郎", "ワダ サブロウ")
+        login_as(client, tanaka)
+
+        text = dashboard(client, scope="agency").text  # a caseworker cannot widen it
+
+        assert "後藤 一" in text
+        assert "石井 四郎" in text
+        assert "山田 京子" in text  # 石井's primary caseworker
+        assert "青木 二郎" not in text
+        assert "和田 三郎" not in text
+        assert str(mine.public_id) in text
+        assert str(co_worked.public_id) in text
+        assert str(colleagues.public_id) not in text
+        assert str(elsewhere.public_id) not in text
+
+    def test_a_supervisor_can_look_at_the_whole_agency(self, client, suzuki, jiritsu_b):
+        kobayashi = make_user("kobayashi", "小林 修")
+        membership_ensure(actor=None, user=kobayashi, agency=jiritsu_b, role=Role.CASEWORKER)
+        open_case_for(suzuki, "後藤 一", "ゴトウ ハジメ")
+        open_case_for(kobayashi, "青木 二郎", "アオキ ジロウ")
+        login_as(client, suzuki)
+
+        mine = dashboard(client).text
+        agency = dashboard(client, scope="agency").text
+
+        assert "後藤 一" in mine
+        assert "青木 二郎" not in mine
+        assert "後藤 一" in agency
+        assert "青木 二郎" in agency
+        assert "小林 修" in agency  # the primary caseworker column
+
+    def test_the_nav_has_my_caseload_for_caseworkers_only(self, client, tanaka, ito):
+        caseload_link = f'href="{reverse("cases:caseload")}"'
+
+        assert caseload_link in login_as(client, tanaka).get(reverse("agencies:directory")).text
+        client.logout()
+        assert caseload_link not in login_as(client, ito).get(reverse("home")).text
+
+
+class TestWhoMayOpenIt:
+    def test_a_caseworker_lands_on_the_caseload_from_home(self, client, tanaka):
+        login_as(client, tanaka)
+
+        response = client.get(reverse("home"))
+
+        assert response.status_code == 302
+        assert response["Location"] == reverse("cases:caseload")
+
+    @pytest.mark.parametrize("persona", ["ito", "kato", "sysadmin"])
+    def test_people_without_client_access_get_a_404(self, request, client, persona):
+        user = request.getfixturevalue(persona)
+        login_as(client, user)
+
+        assert dashboard(client).status_code == 404
+        assert client.get(reverse("home")).status_code == 200
+
+    def test_anonymous_is_sent_to_log_in(self, client):
+        response = dashboard(client)
+
+        assert response.status_code == 302
+        assert reverse("login") in response["Location"]
+
+
+class TestQueryCount:
+    @pytest.mark.parametrize(("open_cases", "consultations"), [(3, 5), (3, 50), (30, 5), (30, 50)])
+    def test_the_dashboard_costs_the_same_whatever_the_numbers(
+        self, client, tanaka, yamada, open_cases, consultations
+    ):
+        cases = []
+        for number in range(open_cases):
+            # Co-workers on some cases: the join must not duplicate rows or add queries.
+            co_workers = [yamada] if number % 3 == 0 else []
+            cases.append(
+                open_case_for(tanaka, f"相談者 {number}", "ソウダンシャ", co_workers=co_workers)
+            )
+        for number in range(consultations):
+            log(
+                tanaka,
+                cases[number % open_cases],
+                occurred_on=days(-10 - number),
+                next_contact_on=days(number % 7 - 3),  # overdue, due today and later
+            )
+        login_as(client, tanaka)
+
+        with CaptureQueriesContext(connection) as queries:
+            response = dashboard(client)
+
+        assert response.status_code == 200
+        assert response.text.count('class="case-row') == open_cases
+        # 1 session, 2 user, 3 membership + agency, 4 my open cases (client and primary
+        # caseworker joined), 5 their main topics
+        assert len(queries) == 5, "\n".join(q["sql"][:150] for q in queries)
