@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from cases.models import Case, Client, Stage, StageMove
@@ -20,7 +21,7 @@ from cases.services import (
 from tests.conftest import login_as, viewer_for
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today
+TODAY = timezone.localdate
 
 
 def client_page(client, record):

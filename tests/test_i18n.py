@@ -7,8 +7,9 @@ from pathlib import Path
 PO = Path(__file__).resolve().parent.parent / "locale" / "ja" / "LC_MESSAGES" / "django.po"
 
 
-def _po_entries() -> list[tuple[str, str, bool]]:
-    """(msgid, msgstr, fuzzy) for every entry but the header, joining continued lines."""
+def _po_entries() -> list[tuple[str, str, bool, str | None]]:
+    """(msgid, msgstr, fuzzy, context) for every entry but the header, joining continued
+    lines."""
     entries = []
     for block in PO.read_text(encoding="utf-8").split("\n\n"):
         if block.lstrip().startswith("#~"):
@@ -16,7 +17,7 @@ def _po_entries() -> list[tuple[str, str, bool]]:
         fields: dict[str, str] = {}
         current = None
         for line in block.splitlines():
-            match = re.match(r'^(msgid|msgid_plural|msgstr(?:\[\d+\])?) "(.*)"$', line)
+            match = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?) "(.*)"$', line)
             if match:
                 current = match.group(1)
                 fields[current] = match.group(2)
@@ -24,23 +25,28 @@ def _po_entries() -> list[tuple[str, str, bool]]:
                 fields[current] += line[1:-1]
         if fields.get("msgid"):
             translation = fields.get("msgstr", fields.get("msgstr[0]", ""))
-            entries.append((fields["msgid"], translation, "#, fuzzy" in block))
+            entries.append(
+                (fields["msgid"], translation, "#, fuzzy" in block, fields.get("msgctxt"))
+            )
     return entries
 
 
 def test_every_message_has_a_japanese_translation():
-    untranslated = [msgid for msgid, msgstr, fuzzy in _po_entries() if not msgstr or fuzzy]
+    untranslated = [msgid for msgid, msgstr, fuzzy, _ctx in _po_entries() if not msgstr or fuzzy]
 
     assert untranslated == []
 
 
 def test_the_compiled_catalogue_matches_the_source():
-    with PO.with_suffix(".mo").open("rb") as compiled:
-        catalogue = gettext.GNUTranslations(compiled)
+    with PO.with_suffix(".mo").open("rb") as mo:
+        catalogue = gettext.GNUTranslations(mo)
+
+    def compiled(msgid: str, context: str | None) -> str:
+        return catalogue.pgettext(context, msgid) if context else catalogue.gettext(msgid)
 
     stale = [
         msgid
-        for msgid, msgstr, _fuzzy in _po_entries()
-        if "\\" not in msgid and catalogue.gettext(msgid) != msgstr.replace('\\"', '"')
+        for msgid, msgstr, _fuzzy, context in _po_entries()
+        if "\\" not in msgid and compiled(msgid, context) != msgstr.replace('\\"', '"')
     ]
     assert stale == [], "run manage.py compilemessages"

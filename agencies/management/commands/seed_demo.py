@@ -10,11 +10,12 @@ so no password is ever committed. The command refuses to run in production.
 
 import json
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.models import User
 from agencies.models import (
@@ -33,6 +34,14 @@ from agencies.models import (
 )
 from agencies.permissions import Viewer
 from agencies.services import agency_create, membership_ensure, network_save
+from cases.models import Client
+from cases.services import (
+    case_open,
+    client_create,
+    consultation_log,
+    household_member_save,
+    household_save,
+)
 
 PREFECTURE, NAGANO, MATSUMOTO, UEDA = "200000", "202011", "202029", "202037"
 
@@ -156,9 +165,54 @@ ACCOUNTS = {
     ),
     "sato": ("佐藤 次郎", "サトウ ジロウ", [("project", Role.CASEWORKER, False)], False),
     "ito": ("伊藤 健", "イトウ ケン", [("station", Role.SUPPORTER, False)], False),
+    "yamaguchi": (
+        "山口 由紀",
+        "ヤマグチ ユキ",
+        [("station", Role.ADMINISTRATIVE, True)],
+        False,
+    ),
     "admin": ("システム 管理者", "システム カンリシャ", [], True),
 }
 PEER_SUPPORTERS = {"ito"}
+
+# Fictional people; ages relative to today so the demo does not grow old.
+DEMO_CLIENTS = [
+    {
+        "name": "山本 太郎",
+        "kana": "ヤマモト タロウ",
+        "age": 53,
+        "origin": "family",
+        "topics": ["hikikomori", "family", "income"],
+        "mother_age": 82,
+        "contact": ["letter_only", "through_family"],
+        "with_client": False,
+        "wishes": "（母より）本人は外に出たい気持ちはあるようだ",
+        "case": {"withdrawal_duration": "10y", "going_out": "shop"},
+        "consultations": [
+            (30, "母親から電話。本人の様子を聞き取り", None),
+            (10, "母親と面談。家計の不安", -3),
+        ],
+    },
+    {
+        "name": "小川 さくら",
+        "kana": "オガワ サクラ",
+        "age": 27,
+        "origin": "walk_in",
+        "topics": ["job_search", "health"],
+        "contact": ["email_ok", "no_phone"],
+        "wishes": "少しずつ働けるようになりたい",
+        "consultations": [(14, "来所。就労準備支援の説明", None), (2, "電話。体調は安定", 0)],
+    },
+    {
+        "name": "森 健一",
+        "kana": "モリ ケンイチ",
+        "age": 41,
+        "origin": "outreach",
+        "topics": ["hikikomori", "debt"],
+        "case": {"withdrawal_duration": "3y5y"},
+        "consultations": [(5, "訪問。玄関先で短く話せた", 9)],
+    },
+]
 
 
 class Command(BaseCommand):
@@ -200,8 +254,67 @@ class Command(BaseCommand):
                         agencies[k] for k in ("center", "shakyo", "hellowork", "saposute", "farm")
                     ],
                 )
+            self._clients(users["tanaka"])
         with translation.override("ja"):
             self._print(credentials)
+
+    def _clients(self, caseworker: User) -> None:
+        """A few clients of the station, so every screen has something real to show."""
+        viewer = Viewer(user=caseworker, membership=caseworker.memberships.get())
+        today = timezone.localdate()
+        for spec in DEMO_CLIENTS:
+            if Client.objects.filter(agency=viewer.agency, full_name=spec["name"]).exists():
+                continue
+            client = client_create(
+                viewer=viewer,
+                duplicate_confirmed=True,
+                fields={
+                    "full_name": spec["name"],
+                    "full_name_kana": spec["kana"],
+                    "birth_date": today.replace(year=today.year - spec["age"], day=1),
+                    "contact_preferences": spec.get("contact", []),
+                    "wishes": spec.get("wishes", ""),
+                },
+            )
+            case = case_open(
+                viewer=viewer,
+                client=client,
+                fields={
+                    "origin": spec["origin"],
+                    "opened_on": today - timedelta(days=60),
+                    **spec.get("case", {}),
+                },
+                topics=spec["topics"],
+                main_topic=spec["topics"][0],
+                primary_worker=caseworker,
+            )
+            if spec.get("mother_age"):
+                household_save(viewer=viewer, client=client, postal_code="", address="", note="")
+                household_member_save(
+                    viewer=viewer,
+                    client=Client.objects.get(pk=client.pk),
+                    member=None,
+                    fields={
+                        "name": "",
+                        "relationship": "mother",
+                        "age": spec["mother_age"],
+                        "lives_together": True,
+                    },
+                )
+            for days_ago, summary, next_in in spec.get("consultations", []):
+                consultation_log(
+                    viewer=viewer,
+                    case=case,
+                    fields={
+                        "method": "phone",
+                        "summary": summary,
+                        "occurred_on": today - timedelta(days=days_ago),
+                        "with_client": spec.get("with_client", True),
+                        "next_contact_on": today + timedelta(days=next_in)
+                        if next_in is not None
+                        else None,
+                    },
+                )
 
     def _user(self, username: str, credentials: dict[str, str]) -> User:
         full_name, kana, _memberships, system_admin = ACCOUNTS[username]
