@@ -1,11 +1,12 @@
 import uuid
 
 from django.conf import settings
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.japanese import validate_postal_code
 
 from .codes import validate_local_government_code
 
@@ -159,7 +160,7 @@ class Agency(models.Model):
         _("postal code"),
         max_length=8,
         blank=True,
-        validators=[RegexValidator(r"^\d{3}-?\d{4}$", _("Enter a postal code like 123-4567."))],
+        validators=[validate_postal_code],
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)

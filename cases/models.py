@@ -9,12 +9,14 @@ import uuid
 from datetime import date
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from core.japanese import validate_postal_code
 
 
 def age_on(birth_date: date | None, day: date) -> int | None:
@@ -87,7 +89,7 @@ class Client(models.Model):
         _("postal code"),
         max_length=8,
         blank=True,
-        validators=[RegexValidator(r"^\d{3}-?\d{4}$", _("Enter a postal code like 123-4567."))],
+        validators=[validate_postal_code],
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)

@@ -8,6 +8,8 @@ import re
 import unicodedata
 
 import jaconv
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
 
 _SPACES = re.compile(r"[\s\u3000]+")
 
@@ -29,3 +31,9 @@ def search_key(*parts: str) -> str:
     """
     joined = " ".join(p for p in parts if p)
     return _SPACES.sub("", to_katakana(joined)).casefold()
+
+
+# 〒 postal codes: seven digits, the hyphen optional (123-4567 or 1234567).
+validate_postal_code = RegexValidator(
+    r"^[0-9]{3}-?[0-9]{4}$", _("Enter a postal code like 123-4567.")
+)

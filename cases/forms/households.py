@@ -5,11 +5,12 @@ from typing import Any
 from uuid import UUID
 
 from django import forms
-from django.core.validators import MaxValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.permissions import Viewer
+from core.japanese import validate_postal_code
 
 from ..models import Client, HouseholdMember, Relationship
 from ..selectors import client_scope, client_search
@@ -36,9 +37,7 @@ class HouseholdForm(forms.Form):
     postal_code = PostalCodeField(
         label=_("Postal code"),
         required=False,
-        validators=[
-            RegexValidator(r"^[0-9]{3}-?[0-9]{4}$", _("Enter a postal code like 123-4567."))
-        ],
+        validators=[validate_postal_code],
         widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
     )
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
