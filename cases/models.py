@@ -508,3 +508,362 @@ class ConsultationRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consultation_id} @ {self.edited_at:%Y-%m-%d %H:%M}"
+
+
+# --- Support plans (プラン) ----------------------------------------------------------------------
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    AGREED = "agreed", _("Agreed by the client")
+    APPROVED = "approved", _("Approved at a coordination meeting")
+    SUPERSEDED = "superseded", _("Replaced by a revision")
+
+
+class AgreementMethod(models.TextChoices):
+    SIGNED = "signed", _("Signed form")
+    ORAL = "oral", _("Orally")
+    ELECTRONIC = "electronic", _("Electronically")
+
+
+class Program(models.TextChoices):
+    """The self-reliance support programs a plan item may use (domain.md)."""
+
+    SELF_RELIANCE_CONSULTATION = (
+        "self_reliance_consultation",
+        _("Self-reliance consultation support"),
+    )
+    WORK_PREPARATION = "work_preparation", _("Work preparation support")
+    CERTIFIED_WORK_TRAINING = "certified_work_training", _("Certified work training")
+    HOUSEHOLD_FINANCE = "household_finance", _("Household finance improvement support")
+    HOUSING_BENEFIT = "housing_benefit", _("Housing security benefit")
+    CHILDREN_LEARNING = "children_learning", _("Learning and life support for children")
+    HOUSING_SUPPORT = "housing_support", _("Housing support")
+    HIKIKOMORI_SUPPORT = "hikikomori_support", _("Hikikomori support")
+    OTHER = "other", _("Other resources")
+
+
+class Plan(models.Model):
+    """One version of a client's support plan (プラン兼事業等利用申込書).
+
+    A revision (再プラン) is a new row with the next version number; the earlier version stays
+    readable and is never edited once the client agreed to it.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="plans")
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    revision_of = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="revised_by"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=PlanStatus.choices, default=PlanStatus.DRAFT
+    )
+    client_words = models.TextField(
+        _("the client's own words"),
+        blank=True,
+        help_text=_("What the person wants, kept verbatim."),
+    )
+    review_on = models.DateField(_("review date"), null=True, blank=True)
+    agreed_on = models.DateField(_("agreed on"), null=True, blank=True)
+    agreement_method = models.CharField(
+        _("how the client agreed"), max_length=20, choices=AgreementMethod.choices, blank=True
+    )
+    approved_at = models.ForeignKey(
+        "Meeting",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="approved_plans",
+        verbose_name=_("approved at"),
+    )
+    revision_reason = models.TextField(_("why the plan was revised"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("support plan")
+        verbose_name_plural = _("support plans")
+        ordering = ["case", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="plan_version_once"),
+            models.CheckConstraint(
+                condition=~Q(status="agreed") | Q(agreed_on__isnull=False),
+                name="plan_agreed_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(approved_at__isnull=False),
+                name="plan_approved_has_meeting",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version}"
+
+    def audit_label(self) -> str:
+        return f"plan {str(self.public_id)[:8]} v{self.version}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == PlanStatus.DRAFT
+
+
+class PlanGoal(models.Model):
+    """A goal of the plan, in the client's own words."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="goals")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.TextField(_("goal"))
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class PlanItem(models.Model):
+    """A support item: what, by which agency (this one or a partner), which program, how often,
+    who is responsible."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="items")
+    goal = models.ForeignKey(
+        PlanGoal, on_delete=models.SET_NULL, null=True, blank=True, related_name="items"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    what = models.CharField(_("support"), max_length=300)
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.PROTECT, related_name="+", verbose_name=_("by agency")
+    )
+    program = models.CharField(_("program"), max_length=40, choices=Program.choices, blank=True)
+    frequency = models.CharField(_("how often"), max_length=100, blank=True)
+    responsible = models.CharField(_("responsible person"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.what
+
+
+class Achievement(models.TextChoices):
+    ACHIEVED = "achieved", _("Achieved")
+    PARTLY = "partly", _("Partly achieved")
+    NOT_YET = "not_yet", _("Not yet")
+    CHANGED = "changed", _("Goal changed")
+
+
+class PlanReview(models.Model):
+    """A plan review (評価): per goal how far it went, in outcomes not only about work."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="reviews")
+    reviewed_on = models.DateField(_("reviewed on"), default=timezone.localdate)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("overall note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-reviewed_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.reviewed_on}"
+
+
+class GoalReview(models.Model):
+    review = models.ForeignKey(PlanReview, on_delete=models.CASCADE, related_name="goal_reviews")
+    goal = models.ForeignKey(PlanGoal, on_delete=models.PROTECT, related_name="reviews")
+    achievement = models.CharField(_("how far"), max_length=20, choices=Achievement.choices)
+    outcomes = models.JSONField(_("outcomes"), default=list, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["review", "goal"], name="goal_review_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_achievement_display()
+
+    @property
+    def outcome_labels(self) -> list[str]:
+        labels = dict(Outcome.choices)
+        return [labels[value] for value in self.outcomes if value in labels]
+
+
+# --- 支援調整会議 ---------------------------------------------------------------------------------
+
+
+class Meeting(models.Model):
+    """A support coordination meeting (支援調整会議), held with the clients' consent."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="meetings")
+    held_on = models.DateField(_("date"))
+    start_time = models.TimeField(_("start time"), null=True, blank=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    minutes = models.TextField(_("minutes"), blank=True)
+    participant_agencies = models.ManyToManyField(
+        "agencies.Agency", related_name="+", blank=True, verbose_name=_("participating agencies")
+    )
+    participant_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="+", blank=True, verbose_name=_("participants")
+    )
+    other_participants = models.CharField(
+        _("other participants"),
+        max_length=300,
+        blank=True,
+        help_text=_("People not in the roster, e.g. the client or family."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("support coordination meeting")
+        verbose_name_plural = _("support coordination meetings")
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.held_on:%Y-%m-%d}"
+
+    def audit_label(self) -> str:
+        return f"meeting {str(self.public_id)[:8]}"
+
+
+class Decision(models.TextChoices):
+    PLAN_APPROVED = "plan_approved", _("Plan approved")
+    ROLES_SPLIT = "roles_split", _("Roles divided")
+    PLAN_TO_REVISE = "plan_to_revise", _("Plan to be revised")
+    CONTINUE = "continue", _("Continue as is")
+    CLOSE = "close", _("Support to end")
+
+
+class MeetingCase(models.Model):
+    """A case discussed at a meeting, with what was decided for it."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="case_items")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="meeting_items")
+    plan = models.ForeignKey(
+        Plan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("plan discussed"),
+    )
+    decisions = models.JSONField(_("decisions"), default=list, blank=True)
+    next_review_on = models.DateField(_("next review"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "case"], name="meeting_case_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} {self.case_id}"
+
+    @property
+    def decision_labels(self) -> list[str]:
+        labels = dict(Decision.choices)
+        return [labels[value] for value in self.decisions if value in labels]
+
+
+# --- Supporters' home visits (訪問記録) ---------------------------------------------------------
+
+
+class SupporterAssignment(models.Model):
+    """A supporter dispatched to a client. Only while it is active does the supporter see the
+    client, and then only the name, address, how to approach and their own visits."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="supporter_assignments"
+    )
+    supporter = models.ForeignKey(
+        "agencies.Membership", on_delete=models.PROTECT, related_name="assignments"
+    )
+    approach_note = models.TextField(
+        _("how to approach"),
+        blank=True,
+        help_text=_(
+            "What the supporter should know before visiting, "
+            "e.g. ring twice, speak to the mother first."
+        ),
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_on = models.DateField(default=timezone.localdate)
+    ended_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "supporter"],
+                condition=Q(ended_on__isnull=True),
+                name="assignment_active_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supporter_id} → {self.client_id}"
+
+
+class VisitOutcome(models.TextChoices):
+    MET_CLIENT = "met_client", _("Met the client")
+    MET_FAMILY = "met_family", _("Met family only")
+    NO_ANSWER = "no_answer", _("No answer")
+    LEFT_NOTE = "left_note", _("No answer; left a note")
+
+
+class HomeVisit(models.Model):
+    """A supporter's household visit. An urgent one flags the case for the caseworker."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="home_visits")
+    supporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="home_visits"
+    )
+    visited_on = models.DateField(_("date"), default=timezone.localdate)
+    outcome = models.CharField(_("result"), max_length=20, choices=VisitOutcome.choices)
+    heard = models.TextField(_("what you heard"), blank=True)
+    is_urgent = models.BooleanField(_("urgent"), default=False)
+    urgent_note = models.TextField(_("what is urgent"), blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("home visit")
+        verbose_name_plural = _("home visits")
+        ordering = ["-visited_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_urgent=False) | ~Q(urgent_note=""), name="visit_urgent_says_why"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["client"],
+                condition=Q(is_urgent=True, acknowledged_at__isnull=True),
+                name="visit_urgent_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visited_on:%Y-%m-%d} {self.get_outcome_display()}"
+
+    def audit_label(self) -> str:
+        return f"visit {str(self.public_id)[:8]}"
+
+    @property
+    def no_contact(self) -> bool:
+        return self.outcome in {VisitOutcome.NO_ANSWER, VisitOutcome.LEFT_NOTE}

@@ -33,3 +33,13 @@ def can_edit_case(viewer: Viewer, case: Case) -> bool:
 def can_assign_workers(viewer: Viewer, case: Case) -> bool:
     # Any caseworker may hand a case to a colleague; supervisors watch the result.
     return can_edit_case(viewer, case)
+
+
+def can_host_meeting(viewer: Viewer, meeting) -> bool:
+    """A 支援調整会議 is recorded by the hosting agency's caseworkers and supervisors."""
+    return can_work_with_clients(viewer) and viewer.membership.agency_id == meeting.agency_id
+
+
+def is_supporter(viewer: Viewer) -> bool:
+    membership = viewer.membership
+    return bool(membership and membership.role == Role.SUPPORTER)

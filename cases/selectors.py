@@ -25,13 +25,21 @@ from .models import (
     Client,
     Consultation,
     ConsultationRevision,
+    GoalReview,
+    HomeVisit,
     Household,
     HouseholdMember,
+    Meeting,
+    MeetingCase,
+    Plan,
+    PlanItem,
+    PlanReview,
     Relationship,
     Stage,
     StageMove,
+    SupporterAssignment,
 )
-from .permissions import can_work_with_clients, holds_client
+from .permissions import can_work_with_clients, holds_client, is_supporter
 
 # The "8050" pattern (an older parent living with a middle-aged child in withdrawal), as the
 # notices describe it; the thresholds are the looser "7040" so it is seen early.
@@ -249,6 +257,9 @@ class TimelineEntry:
 TIMELINE_KIND_CHOICES = [
     ("consultation", _("Consultations")),
     ("stage", _("Stage moves")),
+    ("plan", _("Plans and reviews")),
+    ("meeting", _("Meetings")),
+    ("visit", _("Home visits")),
     ("first_contact", _("First contact")),
 ]
 TIMELINE_KINDS = tuple(kind for kind, _label in TIMELINE_KIND_CHOICES)
@@ -259,8 +270,8 @@ def client_timeline(
 ) -> list[TimelineEntry]:
     """One timeline of everything that happened with the client, newest first.
 
-    Each source is one query with its own limit, merged here; later issues add plans, visits,
-    meetings, referrals and consents as further sources.
+    Each source is one query with its own limit, merged here; referrals and consents join as
+    further sources when they exist.
     """
     # Every source is filtered through the scope in the same query: a client object that did
     # not come from client_get still shows nothing the viewer may not see.
@@ -284,6 +295,33 @@ def client_timeline(
             TimelineEntry("stage", m.moved_on, m.moved_at, m)
             for m in moves.order_by("-moved_on", "-id")[:limit]
         ]
+    if "plan" in kinds:
+        plans = Plan.objects.filter(in_scope).select_related("created_by", "approved_at")
+        entries += [
+            TimelineEntry("plan", p.agreed_on or p.created_at.date(), p.created_at, p)
+            for p in plans.order_by("-version")[:limit]
+        ]
+        reviews = PlanReview.objects.filter(
+            plan__case__client=client, plan__case__client__in=client_scope(viewer=viewer)
+        ).select_related("plan", "reviewed_by")
+        entries += [
+            TimelineEntry("review", r.reviewed_on, r.created_at, r)
+            for r in reviews.order_by("-reviewed_on", "-id")[:limit]
+        ]
+    if "meeting" in kinds:
+        items = MeetingCase.objects.filter(in_scope).select_related("meeting", "plan")
+        entries += [
+            TimelineEntry("meeting", m.meeting.held_on, m.meeting.created_at, m)
+            for m in items.order_by("-meeting__held_on", "-id")[:limit]
+        ]
+    if "visit" in kinds:
+        visits = HomeVisit.objects.filter(
+            client=client, client__in=client_scope(viewer=viewer)
+        ).select_related("supporter")
+        entries += [
+            TimelineEntry("visit", v.visited_on, v.created_at, v)
+            for v in visits.order_by("-visited_on", "-id")[:limit]
+        ]
     if "first_contact" in kinds and client.first_direct_contact_on and holds_client(viewer, client):
         entries.append(TimelineEntry("first_contact", client.first_direct_contact_on, None, client))
     entries.sort(key=lambda e: (e.day, e.at.timestamp() if e.at else 0), reverse=True)
@@ -303,3 +341,210 @@ def client_cases(*, viewer: Viewer, client: Client) -> list[Case]:
         )
         .order_by("-opened_on", "-id")
     )
+
+
+# --- Plans ------------------------------------------------------------------
+
+
+def _plans_with_details(plans: QuerySet[Plan]) -> QuerySet[Plan]:
+    return plans.select_related("case__client", "approved_at", "created_by").prefetch_related(
+        "goals",
+        Prefetch("items", queryset=PlanItem.objects.select_related("agency", "goal")),
+        Prefetch(
+            "reviews",
+            queryset=PlanReview.objects.select_related("reviewed_by").prefetch_related(
+                Prefetch("goal_reviews", queryset=GoalReview.objects.select_related("goal"))
+            ),
+        ),
+    )
+
+
+def case_plans(*, viewer: Viewer, case: Case) -> list[Plan]:
+    """Every version of the case's plan, newest first, with goals, items and reviews."""
+    plans = Plan.objects.filter(case=case, case__in=case_scope(viewer=viewer))
+    return list(_plans_with_details(plans).order_by("-version"))
+
+
+def plan_get(*, viewer: Viewer, public_id: UUID) -> Plan:
+    plan = (
+        _plans_with_details(Plan.objects.filter(case__in=case_scope(viewer=viewer)))
+        .filter(public_id=public_id)
+        .first()
+    )
+    if plan is None:
+        raise Http404
+    return plan
+
+
+@dataclass(frozen=True)
+class PlanChanges:
+    goals_added: list[str]
+    goals_removed: list[str]
+    items_added: list[str]
+    items_removed: list[str]
+    items_changed: list[str]
+    client_words_changed: bool
+    review_on_changed: bool
+
+    @property
+    def any(self) -> bool:
+        return any(
+            (
+                self.goals_added,
+                self.goals_removed,
+                self.items_added,
+                self.items_removed,
+                self.items_changed,
+                self.client_words_changed,
+                self.review_on_changed,
+            )
+        )
+
+
+def plan_changes(*, plan: Plan, previous: Plan) -> PlanChanges:
+    """What a revision changed against the version it revises (both already fetched with
+    their goals and items)."""
+    old_goals = [g.text for g in previous.goals.all()]
+    new_goals = [g.text for g in plan.goals.all()]
+
+    def item_key(item: PlanItem) -> str:
+        return item.what
+
+    def item_shape(item: PlanItem) -> tuple:
+        return (item.agency_id, item.program, item.frequency, item.responsible)
+
+    old_items = {item_key(i): i for i in previous.items.all()}
+    new_items = {item_key(i): i for i in plan.items.all()}
+    return PlanChanges(
+        goals_added=[g for g in new_goals if g not in old_goals],
+        goals_removed=[g for g in old_goals if g not in new_goals],
+        items_added=[k for k in new_items if k not in old_items],
+        items_removed=[k for k in old_items if k not in new_items],
+        items_changed=[
+            k
+            for k in new_items
+            if k in old_items and item_shape(new_items[k]) != item_shape(old_items[k])
+        ],
+        client_words_changed=plan.client_words != previous.client_words,
+        review_on_changed=plan.review_on != previous.review_on,
+    )
+
+
+# --- Meetings ------------------------------------------------------------------
+
+
+def meeting_scope(*, viewer: Viewer) -> QuerySet[Meeting]:
+    """Meetings the viewer's agency hosted (partner participants see them through the
+    referral and consent work of later issues, not here)."""
+    if not can_work_with_clients(viewer):
+        return Meeting.objects.none()
+    return Meeting.objects.filter(agency_id=viewer.membership.agency_id)
+
+
+def meeting_list(*, viewer: Viewer) -> QuerySet[Meeting]:
+    """The agency's meetings, newest first (a few a month: no paging needed)."""
+    return (
+        meeting_scope(viewer=viewer)
+        .prefetch_related("participant_agencies")
+        .annotate(case_count=Count("case_items"))
+        .order_by("-held_on", "-id")
+    )
+
+
+def meeting_get(*, viewer: Viewer, public_id: UUID) -> Meeting:
+    meeting = (
+        meeting_scope(viewer=viewer)
+        .prefetch_related(
+            "participant_agencies",
+            "participant_users",
+            Prefetch(
+                "case_items",
+                queryset=MeetingCase.objects.select_related("case__client", "plan"),
+            ),
+        )
+        .filter(public_id=public_id)
+        .first()
+    )
+    if meeting is None:
+        raise Http404
+    return meeting
+
+
+# --- Supporters ------------------------------------------------------------------
+
+
+def supporter_assignments(*, viewer: Viewer) -> list[SupporterAssignment]:
+    """ "My households": the supporter's active assignments, with their own last visit."""
+    if not is_supporter(viewer):
+        raise Http404
+    return list(
+        SupporterAssignment.objects.filter(supporter=viewer.membership, ended_on=None)
+        .select_related("client")
+        .prefetch_related(
+            Prefetch(
+                "client__home_visits",
+                queryset=HomeVisit.objects.filter(supporter=viewer.user).order_by(
+                    "-visited_on", "-id"
+                ),
+                to_attr="my_visits",
+            )
+        )
+        .order_by("client__kana_key", "id")
+    )
+
+
+def supporter_assignment_get(*, viewer: Viewer, client_public_id: UUID) -> SupporterAssignment:
+    """The supporter's way to a client: only through an active assignment, and only to the
+    name, address, how to approach and their own visits."""
+    if not is_supporter(viewer):
+        raise Http404
+    assignment = (
+        SupporterAssignment.objects.filter(
+            supporter=viewer.membership, ended_on=None, client__public_id=client_public_id
+        )
+        .select_related("client")
+        .first()
+    )
+    if assignment is None:
+        raise Http404
+    return assignment
+
+
+def supporter_own_visits(*, viewer: Viewer, client: Client) -> list[HomeVisit]:
+    if not is_supporter(viewer):
+        raise Http404
+    return list(
+        HomeVisit.objects.filter(client=client, supporter=viewer.user).order_by(
+            "-visited_on", "-id"
+        )
+    )
+
+
+def client_assignments(*, viewer: Viewer, client: Client) -> list[SupporterAssignment]:
+    """The supporters dispatched to a client, for the caseworker's client page."""
+    return list(
+        SupporterAssignment.objects.filter(
+            client=client, client__in=client_scope(viewer=viewer), ended_on=None
+        ).select_related("supporter__user")
+    )
+
+
+def urgent_visits(*, viewer: Viewer) -> list[HomeVisit]:
+    """Urgent visits nobody has acknowledged yet, for clients the viewer may see."""
+    return list(
+        HomeVisit.objects.filter(
+            client__in=client_scope(viewer=viewer), is_urgent=True, acknowledged_at__isnull=True
+        )
+        .select_related("client", "supporter")
+        .order_by("-visited_on", "-id")
+    )
+
+
+def visits_without_contact_in_a_row(visits: list[HomeVisit]) -> int:
+    """How many of the latest visits (newest first) in a row reached nobody."""
+    count = 0
+    for visit in visits:
+        if not visit.no_contact:
+            break
+        count += 1
+    return count

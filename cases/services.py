@@ -20,21 +20,40 @@ from core.japanese import search_key, to_katakana
 
 from .models import (
     STAGE_ORDER,
+    Achievement,
+    AgreementMethod,
     Case,
     CaseTopic,
     Client,
     Consultation,
     ConsultationRevision,
     ContactPreference,
+    Decision,
+    GoalReview,
+    HomeVisit,
     Household,
     HouseholdMember,
+    Meeting,
+    MeetingCase,
     Outcome,
+    Plan,
+    PlanGoal,
+    PlanItem,
+    PlanReview,
+    PlanStatus,
     Relationship,
     Stage,
     StageMove,
+    SupporterAssignment,
     WithdrawalTrigger,
 )
-from .permissions import can_edit_case, can_edit_client, can_work_with_clients
+from .permissions import (
+    can_edit_case,
+    can_edit_client,
+    can_host_meeting,
+    can_work_with_clients,
+    is_supporter,
+)
 from .selectors import client_possible_duplicates
 
 CLIENT_FIELDS = (
@@ -630,3 +649,408 @@ def _revision_value(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+# --- Support plans --------------------------------------------------------------------------------
+
+
+def _editable_plan(viewer: Viewer, plan: Plan) -> Plan:
+    if not can_edit_case(viewer, plan.case):
+        raise PermissionDenied
+    plan = Plan.objects.select_for_update().select_related("case__client").get(pk=plan.pk)
+    if not plan.is_editable:
+        raise ValidationError(
+            _("This version was agreed and is kept as it is; revise the plan to change it.")
+        )
+    return plan
+
+
+def _audit_plan(viewer: Viewer, plan: Plan, action: str, changes: dict | None = None) -> None:
+    audit_record(
+        actor=viewer.user,
+        acting_agency=viewer.agency,
+        action=action,
+        target=plan,
+        changes=changes or {},
+    )
+
+
+@transaction.atomic
+def plan_create(
+    *, viewer: Viewer, case: Case, client_words: str = "", review_on: date | None = None
+) -> Plan:
+    if not can_edit_case(viewer, case):
+        raise PermissionDenied
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if not case.is_open:
+        raise ValidationError(_("The case is closed; reopen it first."))
+    if case.plans.exists():
+        raise ValidationError(_("This case has a plan already; revise it instead."))
+    plan = Plan.objects.create(
+        case=case,
+        version=1,
+        client_words=client_words,
+        review_on=review_on,
+        created_by=viewer.user,
+    )
+    _audit_plan(viewer, plan, "plan.created")
+    return plan
+
+
+@transaction.atomic
+def plan_update(*, viewer: Viewer, plan: Plan, client_words: str, review_on: date | None) -> Plan:
+    plan = _editable_plan(viewer, plan)
+    plan.client_words = client_words  # verbatim: never normalised
+    plan.review_on = review_on
+    plan.save(update_fields=["client_words", "review_on", "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def plan_goal_save(*, viewer: Viewer, plan: Plan, goal: PlanGoal | None, text: str) -> PlanGoal:
+    plan = _editable_plan(viewer, plan)
+    if not text.strip():
+        raise ValidationError({"text": _("Write the goal in the client's words.")})
+    if goal is None:
+        goal = PlanGoal(plan=plan, position=plan.goals.count())
+    elif goal.plan_id != plan.pk:
+        raise PermissionDenied
+    goal.text = text
+    goal.save()
+    return goal
+
+
+@transaction.atomic
+def plan_goal_remove(*, viewer: Viewer, plan: Plan, goal: PlanGoal) -> None:
+    plan = _editable_plan(viewer, plan)
+    if goal.plan_id != plan.pk:
+        raise PermissionDenied
+    goal.delete()
+
+
+ITEM_FIELDS = ("what", "agency", "program", "frequency", "responsible", "goal")
+
+
+@transaction.atomic
+def plan_item_save(
+    *, viewer: Viewer, plan: Plan, item: PlanItem | None, fields: dict[str, Any]
+) -> PlanItem:
+    """Add or change a support item; the agency may be this one or a partner (role division)."""
+    plan = _editable_plan(viewer, plan)
+    if item is None:
+        item = PlanItem(plan=plan, position=plan.items.count())
+    elif item.plan_id != plan.pk:
+        raise PermissionDenied
+    for field in ITEM_FIELDS:
+        if field in fields:
+            setattr(item, field, fields[field])
+    if item.goal_id and item.goal.plan_id != plan.pk:
+        raise ValidationError({"goal": _("Choose a goal of this plan.")})
+    item.full_clean(exclude=["plan"])
+    item.save()
+    return item
+
+
+@transaction.atomic
+def plan_item_remove(*, viewer: Viewer, plan: Plan, item: PlanItem) -> None:
+    plan = _editable_plan(viewer, plan)
+    if item.plan_id != plan.pk:
+        raise PermissionDenied
+    item.delete()
+
+
+@transaction.atomic
+def plan_items_reorder(*, viewer: Viewer, plan: Plan, item_ids: list[int]) -> None:
+    """Put the items in the given order (ids of this plan's items, first to last)."""
+    plan = _editable_plan(viewer, plan)
+    items = {item.id: item for item in plan.items.all()}
+    if set(item_ids) != set(items):
+        raise ValidationError(_("The list of items has changed; reload the page."))
+    for position, item_id in enumerate(item_ids):
+        items[item_id].position = position
+    PlanItem.objects.bulk_update(items.values(), ["position"])
+
+
+@transaction.atomic
+def plan_record_agreement(*, viewer: Viewer, plan: Plan, agreed_on: date, method: str) -> Plan:
+    """The client agreed to this version: it is frozen, and the version it revises steps down."""
+    plan = _editable_plan(viewer, plan)
+    if not plan.goals.exists() or not plan.items.exists():
+        raise ValidationError(_("A plan needs at least one goal and one support item."))
+    if method not in AgreementMethod.values:
+        raise ValidationError({"method": _("Choose how the client agreed.")})
+    if agreed_on > timezone.localdate():
+        raise ValidationError({"agreed_on": _("The date is in the future.")})
+    plan.status = PlanStatus.AGREED
+    plan.agreed_on = agreed_on
+    plan.agreement_method = method
+    plan.save(update_fields=["status", "agreed_on", "agreement_method", "updated_at"])
+    if plan.revision_of_id:
+        Plan.objects.filter(pk=plan.revision_of_id).update(status=PlanStatus.SUPERSEDED)
+    _audit_plan(viewer, plan, "plan.agreed", {"status": [PlanStatus.DRAFT, PlanStatus.AGREED]})
+    return plan
+
+
+@transaction.atomic
+def plan_revise(*, viewer: Viewer, plan: Plan, reason: str) -> Plan:
+    """Start a revision (再プラン): a new draft version with the same goals and items. The
+    earlier version stays readable as it was."""
+    if not can_edit_case(viewer, plan.case):
+        raise PermissionDenied
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    if plan.is_editable:
+        raise ValidationError(_("This version is still a draft; change it directly."))
+    if hasattr(plan, "revised_by"):
+        raise ValidationError(_("This version has been revised already."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Write why the plan is revised.")})
+    latest = plan.case.plans.order_by("-version").first()
+    revision = Plan.objects.create(
+        case=plan.case,
+        version=latest.version + 1,
+        revision_of=plan,
+        client_words=plan.client_words,
+        review_on=plan.review_on,
+        revision_reason=reason.strip(),
+        created_by=viewer.user,
+    )
+    goal_map = {}
+    for goal in plan.goals.all():
+        goal_map[goal.id] = PlanGoal.objects.create(
+            plan=revision, position=goal.position, text=goal.text
+        )
+    PlanItem.objects.bulk_create(
+        PlanItem(
+            plan=revision,
+            goal=goal_map.get(item.goal_id),
+            position=item.position,
+            what=item.what,
+            agency_id=item.agency_id,
+            program=item.program,
+            frequency=item.frequency,
+            responsible=item.responsible,
+        )
+        for item in plan.items.all()
+    )
+    _audit_plan(viewer, revision, "plan.revised", {"version": [plan.version, revision.version]})
+    return revision
+
+
+@transaction.atomic
+def plan_review_record(
+    *,
+    viewer: Viewer,
+    plan: Plan,
+    reviewed_on: date,
+    note: str,
+    goal_results: list[dict[str, Any]],
+) -> PlanReview:
+    """Record a review (評価): for each goal, how far it went and what came of it.
+
+    ``goal_results``: [{"goal": PlanGoal, "achievement": str, "outcomes": [str], "comment": str}]
+    """
+    if not can_edit_case(viewer, plan.case):
+        raise PermissionDenied
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status not in {PlanStatus.AGREED, PlanStatus.APPROVED}:
+        raise ValidationError(_("Only an agreed plan can be reviewed."))
+    goals = {goal.id: goal for goal in plan.goals.all()}
+    if {r["goal"].id for r in goal_results} != set(goals):
+        raise ValidationError(_("Review every goal of the plan."))
+    review = PlanReview.objects.create(
+        plan=plan, reviewed_on=reviewed_on, reviewed_by=viewer.user, note=note
+    )
+    for result in goal_results:
+        if result["achievement"] not in Achievement.values:
+            raise ValidationError({"achievement": _("Choose how far the goal went.")})
+        GoalReview.objects.create(
+            review=review,
+            goal=goals[result["goal"].id],
+            achievement=result["achievement"],
+            outcomes=_check_choices(result.get("outcomes", []), Outcome, "outcomes"),
+            comment=result.get("comment", ""),
+        )
+    _audit_plan(viewer, plan, "plan.reviewed")
+    return review
+
+
+# --- 支援調整会議 --------------------------------------------------------------------------------
+
+MEETING_FIELDS = ("held_on", "start_time", "place", "minutes", "other_participants")
+
+
+@transaction.atomic
+def meeting_save(
+    *,
+    viewer: Viewer,
+    meeting: Meeting | None,
+    fields: dict[str, Any],
+    participant_agencies: list[Agency],
+    participant_users: list[User],
+) -> Meeting:
+    """Record (meeting=None) or change a support coordination meeting of the viewer's agency."""
+    if not can_work_with_clients(viewer):
+        raise PermissionDenied
+    created = meeting is None
+    if created:
+        meeting = Meeting(agency=viewer.membership.agency, created_by=viewer.user)
+    else:
+        if not can_host_meeting(viewer, meeting):
+            raise PermissionDenied
+        meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    for field in MEETING_FIELDS:
+        if field in fields:
+            setattr(meeting, field, fields[field])
+    meeting.full_clean(exclude=["agency", "created_by"])
+    meeting.save()
+    agencies = {a.pk: a for a in participant_agencies}
+    agencies.setdefault(meeting.agency_id, meeting.agency)
+    meeting.participant_agencies.set(agencies.values())
+    meeting.participant_users.set(participant_users)
+    audit_record(
+        actor=viewer.user,
+        acting_agency=viewer.agency,
+        action="meeting.created" if created else "meeting.updated",
+        target=meeting,
+        changes={"held_on": [None, meeting.held_on.isoformat()]} if created else {},
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_case_record(
+    *,
+    viewer: Viewer,
+    meeting: Meeting,
+    case: Case,
+    plan: Plan | None,
+    decisions: list[str],
+    next_review_on: date | None,
+    note: str,
+) -> MeetingCase:
+    """Record what the meeting decided for one case. Approving a plan marks that version
+    approved at this meeting."""
+    if not can_host_meeting(viewer, meeting) or not can_edit_case(viewer, case):
+        raise PermissionDenied
+    decisions = _check_choices(decisions, Decision, "decisions")
+    if plan is not None and plan.case_id != case.pk:
+        raise ValidationError({"plan": _("Choose a plan of this case.")})
+    if Decision.PLAN_APPROVED in decisions:
+        if plan is None:
+            raise ValidationError({"plan": _("Choose the plan version that was approved.")})
+        plan = Plan.objects.select_for_update().get(pk=plan.pk)
+        if plan.status != PlanStatus.AGREED:
+            raise ValidationError(
+                {"plan": _("Only a version the client agreed to can be approved.")}
+            )
+        plan.status = PlanStatus.APPROVED
+        plan.approved_at = meeting
+        if next_review_on:
+            plan.review_on = next_review_on
+        plan.save(update_fields=["status", "approved_at", "review_on", "updated_at"])
+        _audit_plan(viewer, plan, "plan.approved", {"status": ["agreed", "approved"]})
+    item, _created = MeetingCase.objects.update_or_create(
+        meeting=meeting,
+        case=case,
+        defaults={
+            "plan": plan,
+            "decisions": decisions,
+            "next_review_on": next_review_on,
+            "note": note,
+        },
+    )
+    return item
+
+
+# --- Supporters and home visits -------------------------------------------------------------
+
+
+@transaction.atomic
+def supporter_assign(
+    *, viewer: Viewer, client: Client, supporter: Membership, approach_note: str = ""
+) -> SupporterAssignment:
+    if not can_edit_client(viewer, client):
+        raise PermissionDenied
+    if (
+        supporter.agency_id != client.agency_id
+        or supporter.role != Role.SUPPORTER
+        or not supporter.is_active
+    ):
+        raise ValidationError({"supporter": _("Choose an active supporter of this agency.")})
+    assignment, created = SupporterAssignment.objects.get_or_create(
+        client=client,
+        supporter=supporter,
+        ended_on=None,
+        defaults={"approach_note": approach_note, "assigned_by": viewer.user},
+    )
+    if not created and approach_note != assignment.approach_note:
+        assignment.approach_note = approach_note
+        assignment.save(update_fields=["approach_note"])
+    if created:
+        audit_record(
+            actor=viewer.user,
+            acting_agency=viewer.agency,
+            action="supporter.assigned",
+            target=client,
+            changes={"supporter": [None, str(supporter.user)]},
+        )
+    return assignment
+
+
+@transaction.atomic
+def supporter_unassign(*, viewer: Viewer, assignment: SupporterAssignment) -> None:
+    if not can_edit_client(viewer, assignment.client):
+        raise PermissionDenied
+    updated = SupporterAssignment.objects.filter(pk=assignment.pk, ended_on=None).update(
+        ended_on=timezone.localdate()
+    )
+    if updated:
+        audit_record(
+            actor=viewer.user,
+            acting_agency=viewer.agency,
+            action="supporter.unassigned",
+            target=assignment.client,
+            changes={"supporter": [str(assignment.supporter.user), None]},
+        )
+
+
+@transaction.atomic
+def home_visit_log(*, viewer: Viewer, client: Client, fields: dict[str, Any]) -> HomeVisit:
+    """A supporter records a household visit; only for a client they are assigned to."""
+    if (
+        not is_supporter(viewer)
+        or not SupporterAssignment.objects.filter(
+            client=client, supporter=viewer.membership, ended_on=None
+        ).exists()
+    ):
+        raise PermissionDenied
+    visit = HomeVisit(client=client, supporter=viewer.user)
+    for field in ("visited_on", "outcome", "heard", "is_urgent", "urgent_note"):
+        if field in fields:
+            setattr(visit, field, fields[field])
+    if visit.is_urgent and not visit.urgent_note.strip():
+        raise ValidationError({"urgent_note": _("Write what is urgent.")})
+    if visit.visited_on > timezone.localdate():
+        raise ValidationError({"visited_on": _("The date is in the future.")})
+    visit.full_clean(exclude=["client", "supporter"])
+    visit.save()
+    audit_record(
+        actor=viewer.user,
+        acting_agency=viewer.agency,
+        action="visit.logged",
+        target=visit,
+        changes={"outcome": [None, visit.outcome], "is_urgent": [None, visit.is_urgent]},
+    )
+    return visit
+
+
+@transaction.atomic
+def home_visit_acknowledge(*, viewer: Viewer, visit: HomeVisit) -> HomeVisit:
+    """The caseworker has seen an urgent visit: the flag comes off the dashboard."""
+    if not can_edit_client(viewer, visit.client):
+        raise PermissionDenied
+    HomeVisit.objects.filter(pk=visit.pk, acknowledged_at=None).update(
+        acknowledged_by=viewer.user, acknowledged_at=timezone.now()
+    )
+    visit.refresh_from_db()
+    return visit

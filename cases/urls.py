@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import caseload, clients, consultations, households
+from .views import caseload, clients, consultations, households, meetings, plans, visits
 from .views import cases as case_views
 
 app_name = "cases"
@@ -56,4 +56,46 @@ urlpatterns = [
         consultations.consultation_edit,
         name="consultation_edit",
     ),
+    # Support plans
+    path("cases/<uuid:public_id>/plan/new/", plans.plan_create, name="plan_create"),
+    path("plans/<uuid:public_id>/", plans.plan_detail, name="plan"),
+    path("plans/<uuid:public_id>/edit/", plans.plan_update, name="plan_update"),
+    path("plans/<uuid:public_id>/goals/", plans.goal_add, name="plan_goal_add"),
+    path("plans/<uuid:public_id>/goals/<int:goal_id>/", plans.goal_edit, name="plan_goal_edit"),
+    path(
+        "plans/<uuid:public_id>/goals/<int:goal_id>/remove/",
+        plans.goal_remove,
+        name="plan_goal_remove",
+    ),
+    path("plans/<uuid:public_id>/items/", plans.item_add, name="plan_item_add"),
+    path("plans/<uuid:public_id>/items/order/", plans.items_reorder, name="plan_items_reorder"),
+    path("plans/<uuid:public_id>/items/<int:item_id>/", plans.item_edit, name="plan_item_edit"),
+    path(
+        "plans/<uuid:public_id>/items/<int:item_id>/remove/",
+        plans.item_remove,
+        name="plan_item_remove",
+    ),
+    path("plans/<uuid:public_id>/agree/", plans.plan_agree, name="plan_agree"),
+    path("plans/<uuid:public_id>/revise/", plans.plan_revise, name="plan_revise"),
+    path("plans/<uuid:public_id>/review/", plans.plan_review, name="plan_review"),
+    path("plans/<uuid:public_id>/print/", plans.plan_print, name="plan_print"),
+    # 支援調整会議
+    path("meetings/", meetings.meeting_list, name="meetings"),
+    path("meetings/new/", meetings.meeting_create, name="meeting_create"),
+    path("meetings/<uuid:public_id>/", meetings.meeting_detail, name="meeting"),
+    path("meetings/<uuid:public_id>/edit/", meetings.meeting_edit, name="meeting_edit"),
+    path("meetings/<uuid:public_id>/cases/", meetings.meeting_case, name="meeting_case"),
+    path("meetings/<uuid:public_id>/print/", meetings.meeting_print, name="meeting_print"),
+    # Supporters and home visits
+    path("clients/<uuid:public_id>/supporters/", visits.supporter_assign, name="supporter_assign"),
+    path(
+        "assignments/<int:assignment_id>/end/", visits.supporter_unassign, name="supporter_unassign"
+    ),
+    path(
+        "visits/<uuid:public_id>/acknowledge/",
+        visits.visit_acknowledge,
+        name="visit_acknowledge",
+    ),
+    path("my/households/", visits.my_households, name="my_households"),
+    path("my/households/<uuid:public_id>/", visits.my_household, name="my_household"),
 ]
