@@ -172,6 +172,11 @@ class Agency(models.Model):
         help_text=_("How to get there, whether home visits are possible, and the like."),
     )
     receives_referrals = models.BooleanField(_("receives referrals through Tsunagu"), default=True)
+    consent_validity_days = models.PositiveSmallIntegerField(
+        _("consent valid for (days)"),
+        default=365,
+        help_text=_("How long a recorded consent stays valid unless another end date is given."),
+    )
     active_from = models.DateField(_("active from"), default=timezone.localdate)
     active_until = models.DateField(_("active until"), null=True, blank=True)
     search_key = models.CharField(max_length=500, editable=False, db_index=True)

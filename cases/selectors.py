@@ -548,3 +548,37 @@ def visits_without_contact_in_a_row(visits: list[HomeVisit]) -> int:
             break
         count += 1
     return count
+
+
+# A supporter who reaches nobody three times running is a sign for the caseworker to try
+# another way in (a letter, the family, a partner agency).
+NO_CONTACT_NOTE_AFTER = 3
+
+
+@dataclass(frozen=True)
+class RecentVisits:
+    """A client's latest home visits, newest first, iterable like the list it holds."""
+
+    visits: list[HomeVisit]
+    no_contact_in_a_row: int
+
+    def __iter__(self):
+        return iter(self.visits)
+
+    def __len__(self) -> int:
+        return len(self.visits)
+
+    @property
+    def no_contact_note(self) -> bool:
+        return self.no_contact_in_a_row >= NO_CONTACT_NOTE_AFTER
+
+
+def client_visits(*, viewer: Viewer, client: Client, limit: int = 20) -> RecentVisits:
+    """The client's latest home visits by every supporter, for the caseworker's client page
+    (one query, filtered through the scope: a supporter or another agency gets nothing)."""
+    visits = list(
+        HomeVisit.objects.filter(client=client, client__in=client_scope(viewer=viewer))
+        .select_related("supporter", "acknowledged_by")
+        .order_by("-visited_on", "-id")[:limit]
+    )
+    return RecentVisits(visits=visits, no_contact_in_a_row=visits_without_contact_in_a_row(visits))

@@ -1,0 +1,154 @@
+"""Consent records (本人同意): what a person allowed to be passed to which agency, for what.
+
+A consent is never edited or deleted. A change is a new record (``replaces`` points at the old
+one, which ends); a withdrawal ends a record from that day on. The gate
+(``consent.gate``) is the one place that reads these rows to decide what may cross.
+"""
+
+import uuid
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .storage import private_storage
+
+
+class DataCategory(models.TextChoices):
+    """What a consent may cover; the gate decides per category."""
+
+    BASIC = "basic", _("Basic information (name, contact, address)")
+    HOUSEHOLD = "household", _("Household situation")
+    CONSULTATION = "consultation", _("Consultations and support record")
+    HEALTH = "health", _("Physical and mental health (special-care data)")
+    FINANCE = "finance", _("Economic and household finances")
+    PLAN = "plan", _("Support plan")
+
+
+class Purpose(models.TextChoices):
+    REFERRAL = "referral", _("Referral (tsunagi)")
+    JOINT_SUPPORT = "joint_support", _("Joint support")
+    MEETING = "meeting", _("Information for a support coordination meeting")
+
+
+class ConsentMethod(models.TextChoices):
+    WRITTEN = "written", _("In writing")
+    ORAL = "oral", _("Orally")
+    ELECTRONIC = "electronic", _("Electronically")
+
+
+class GivenBy(models.TextChoices):
+    CLIENT = "client", _("The person themselves")
+    PARENT = "parent", _("Person with parental authority (minor)")
+    GUARDIAN = "guardian", _("Adult guardian")
+
+
+def default_valid_until() -> date:
+    today = timezone.localdate()
+    return (
+        today.replace(year=today.year + 1)
+        if not (today.month == 2 and today.day == 29)
+        else (today.replace(year=today.year + 1, day=28))
+    )
+
+
+def scan_path(instance: "Consent", filename: str) -> str:
+    # The name says nothing about the person; the folder is per holding agency.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"consent-scans/{instance.client.agency_id}/{instance.public_id}.{suffix}"
+
+
+class Consent(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey("cases.Client", on_delete=models.PROTECT, related_name="consents")
+    recipient = models.ForeignKey(
+        "agencies.Agency",
+        on_delete=models.PROTECT,
+        related_name="consents_received",
+        verbose_name=_("to agency"),
+    )
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    categories = models.JSONField(_("data covered"), default=list)
+    method = models.CharField(_("how it was given"), max_length=20, choices=ConsentMethod.choices)
+    scan = models.FileField(
+        _("scan of the signed form"),
+        storage=private_storage,
+        upload_to=scan_path,
+        blank=True,
+    )
+    given_by = models.CharField(
+        _("given by"), max_length=20, choices=GivenBy.choices, default=GivenBy.CLIENT
+    )
+    representative_name = models.CharField(
+        _("name of the legal representative"), max_length=100, blank=True
+    )
+    obtained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("obtained by"),
+    )
+    obtained_on = models.DateField(_("obtained on"), default=timezone.localdate)
+    valid_until = models.DateField(_("valid until"), default=default_valid_until)
+    replaces = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
+    )
+    ended_on = models.DateField(
+        _("ended on"),
+        null=True,
+        blank=True,
+        help_text=_("Set by a withdrawal or when a new record replaces this one."),
+    )
+    withdrawn_how = models.CharField(_("how it was withdrawn"), max_length=200, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("withdrawal recorded by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-obtained_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("obtained_on")),
+                name="consent_valid_after_obtained",
+            ),
+            models.CheckConstraint(
+                condition=Q(given_by="client") | ~Q(representative_name=""),
+                name="consent_representative_named",
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "recipient"])]
+
+    def __str__(self) -> str:
+        return f"{self.obtained_on:%Y-%m-%d} → {self.recipient_id}"
+
+    def audit_label(self) -> str:
+        return f"consent {str(self.public_id)[:8]}"
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.obtained_on <= day <= self.valid_until and (
+            self.ended_on is None or day < self.ended_on
+        )
+
+    @property
+    def is_valid(self) -> bool:
+        return self.is_valid_on(timezone.localdate())
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.ended_on is not None and self.withdrawn_by_id is not None
+
+    @property
+    def category_labels(self) -> list[str]:
+        labels = dict(DataCategory.choices)
+        return [labels[c] for c in self.categories if c in labels]

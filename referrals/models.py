@@ -1,0 +1,194 @@
+"""Referrals between agencies (つなぎ), joint support, and the records the law asks for.
+
+Sending passes a snapshot of the consented categories and writes the provision record
+(第三者提供記録, 個人情報保護法 29条) in the same transaction; accepting creates the receiving
+agency's own client record and writes its confirmation record (確認記録, 30条).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class ReferralType(models.TextChoices):
+    TSUNAGI = "tsunagi", _("Referral with information (tsunagi)")
+    INTRODUCTION = "introduction", _("Introduction only")
+    JOINT = "joint", _("Joint support")
+
+
+# Types that carry personal information and therefore need the client's consent.
+NEEDS_CONSENT = {ReferralType.TSUNAGI, ReferralType.JOINT}
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENT = "sent", _("Sent")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    IN_SUPPORT = "in_support", _("In support")
+    COMPLETED = "completed", _("Completed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    SOON = "soon", _("Soon")
+    URGENT = "urgent", _("Urgent")
+
+
+class Referral(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(_("type"), max_length=20, choices=ReferralType.choices)
+    from_agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.PROTECT, related_name="referrals_sent"
+    )
+    from_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    to_agency = models.ForeignKey(
+        "agencies.Agency",
+        on_delete=models.PROTECT,
+        related_name="referrals_received",
+        verbose_name=_("to agency"),
+    )
+    client = models.ForeignKey(
+        "cases.Client", on_delete=models.PROTECT, related_name="referrals_sent"
+    )
+    reason = models.TextField(_("reason"))
+    client_wishes = models.TextField(
+        _("the person's wishes"), help_text=_("In the person's own words.")
+    )
+    urgency = models.CharField(
+        _("urgency"), max_length=20, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    categories = models.JSONField(_("information sent"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_referrals",
+        verbose_name=_("assigned worker"),
+    )
+    receiving_client = models.ForeignKey(
+        "cases.Client",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals_received",
+        verbose_name=_("the receiving agency's record"),
+    )
+    # What crossed at sending: the consented categories of the record, as they were.
+    snapshot = models.JSONField(default=dict, blank=True)
+    first_contact_on = models.DateField(_("first interview held on"), null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_agency=models.F("to_agency")), name="referral_to_another_agency"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""),
+                name="referral_decline_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="completed")
+                | Q(first_contact_on__isnull=False)
+                | Q(type="introduction"),
+                name="referral_completed_after_first_contact",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["to_agency", "status", "sent_at", "id"]),
+            models.Index(fields=["from_agency", "status", "sent_at", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.from_agency_id}→{self.to_agency_id}"
+
+    def audit_label(self) -> str:
+        return f"referral {str(self.public_id)[:8]}"
+
+    @property
+    def needs_consent(self) -> bool:
+        return self.type in NEEDS_CONSENT
+
+
+class ProvisionRecord(models.Model):
+    """第三者提供記録 (個人情報保護法 29条), written by the sender in the sending transaction."""
+
+    referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="provision")
+    provided_at = models.DateTimeField()
+    provider = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey("cases.Client", on_delete=models.PROTECT, related_name="provisions")
+    categories = models.JSONField()
+    consents = models.JSONField(help_text="public ids of the consents it rested on")
+    provided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-provided_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.provided_at:%Y-%m-%d} {self.provider_id}→{self.recipient_id}"
+
+
+class ConfirmationRecord(models.Model):
+    """確認記録 (個人情報保護法 30条), written by the recipient when it accepts."""
+
+    referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="confirmation")
+    received_at = models.DateTimeField()
+    recipient = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(
+        "cases.Client", on_delete=models.PROTECT, related_name="confirmations"
+    )
+    categories = models.JSONField()
+    how_obtained = models.TextField(
+        help_text="取得の経緯: how the provider obtained the data (the consent it rested on)"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.received_at:%Y-%m-%d} {self.provider_id}→{self.recipient_id}"
+
+
+class ReferralMessage(models.Model):
+    """The thread between the two agencies on one referral."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("message"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from accounts.models import User
 from agencies.models import (
     Agency,
+    Membership,
     Municipality,
     Network,
     NetworkKind,
@@ -41,6 +42,13 @@ from cases.services import (
     consultation_log,
     household_member_save,
     household_save,
+    meeting_case_record,
+    meeting_save,
+    plan_create,
+    plan_goal_save,
+    plan_item_save,
+    plan_record_agreement,
+    supporter_assign,
 )
 
 PREFECTURE, NAGANO, MATSUMOTO, UEDA = "200000", "202011", "202029", "202037"
@@ -255,6 +263,7 @@ class Command(BaseCommand):
                     ],
                 )
             self._clients(users["tanaka"])
+            self._plans_and_visits(users["tanaka"], agencies)
         with translation.override("ja"):
             self._print(credentials)
 
@@ -315,6 +324,79 @@ class Command(BaseCommand):
                         else None,
                     },
                 )
+
+    def _plans_and_visits(self, caseworker: User, agencies: dict) -> None:
+        """A plan approved at a meeting for 小川, and the supporter dispatched to 山本."""
+        viewer = Viewer(user=caseworker, membership=caseworker.memberships.get())
+        today = timezone.localdate()
+        ogawa = Client.objects.get(agency=viewer.agency, full_name="小川 さくら")
+        case = ogawa.cases.get()
+        if not case.plans.exists():
+            plan = plan_create(
+                viewer=viewer,
+                case=case,
+                client_words="少しずつ働けるようになりたい",
+                review_on=today + timedelta(days=90),
+            )
+            goal = plan_goal_save(
+                viewer=viewer, plan=plan, goal=None, text="週に2回、決まった時間に外出する"
+            )
+            plan_item_save(
+                viewer=viewer,
+                plan=plan,
+                item=None,
+                fields={
+                    "what": "居場所への参加（見守り・傾聴）",
+                    "agency": viewer.agency,
+                    "program": "hikikomori_support",
+                    "frequency": "週1回",
+                    "goal": goal,
+                    "responsible": caseworker.full_name,
+                },
+            )
+            plan_item_save(
+                viewer=viewer,
+                plan=plan,
+                item=None,
+                fields={
+                    "what": "就労準備支援（生活リズムの立て直し）",
+                    "agency": agencies["jiritsu"],
+                    "program": "work_preparation",
+                    "frequency": "週1回",
+                    "goal": goal,
+                },
+            )
+            plan_record_agreement(
+                viewer=viewer, plan=plan, agreed_on=today - timedelta(days=7), method="signed"
+            )
+            meeting = meeting_save(
+                viewer=viewer,
+                meeting=None,
+                fields={
+                    "held_on": today - timedelta(days=3),
+                    "place": "ステーション会議室",
+                    "minutes": "小川さんのプランを協議し、承認した。",
+                },
+                participant_agencies=[agencies["jiritsu"]],
+                participant_users=[caseworker],
+            )
+            meeting_case_record(
+                viewer=viewer,
+                meeting=meeting,
+                case=case,
+                plan=plan,
+                decisions=["plan_approved", "roles_split"],
+                next_review_on=today + timedelta(days=90),
+                note="",
+            )
+        yamamoto = Client.objects.get(agency=viewer.agency, full_name="山本 太郎")
+        supporter = Membership.objects.get(user__username="ito", agency=viewer.agency)
+        supporter_assign(
+            viewer=viewer,
+            client=yamamoto,
+            supporter=supporter,
+            approach_note="インターホンは2回まで。まず母親に声をかける。",
+        )
 
     def _user(self, username: str, credentials: dict[str, str]) -> User:
         full_name, kana, _memberships, system_admin = ACCOUNTS[username]
