@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from cases.permissions import can_work_with_clients
+from cases.permissions import can_work_with_clients, is_supporter
 from config.celery import app as celery_app
 
 
@@ -15,6 +15,9 @@ def home(request: HttpRequest) -> HttpResponse:
     # Caseworkers and supervisors start the day at their caseload.
     if can_work_with_clients(request.viewer):
         return redirect("cases:caseload")
+    # Supporters start at the households they visit.
+    if is_supporter(request.viewer):
+        return redirect("cases:my_households")
     return render(request, "accounts/home.html")
 
 

@@ -122,6 +122,8 @@ class AgencyForm(forms.ModelForm):
             "opening_hours",
             "public_note",
             "receives_referrals",
+            "consent_validity_days",
+            "referral_alert_business_days",
             "active_from",
             "active_until",
         ]

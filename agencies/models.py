@@ -177,6 +177,14 @@ class Agency(models.Model):
         default=365,
         help_text=_("How long a recorded consent stays valid unless another end date is given."),
     )
+    referral_alert_business_days = models.PositiveSmallIntegerField(
+        _("referral answer due within (business days)"),
+        default=3,
+        help_text=_(
+            "A received referral still unanswered after this many business days is marked in "
+            "the queue."
+        ),
+    )
     active_from = models.DateField(_("active from"), default=timezone.localdate)
     active_until = models.DateField(_("active until"), null=True, blank=True)
     search_key = models.CharField(max_length=500, editable=False, db_index=True)

@@ -47,6 +47,8 @@ AGENCY_FIELDS = (
     "opening_hours",
     "public_note",
     "receives_referrals",
+    "consent_validity_days",
+    "referral_alert_business_days",
     "active_from",
     "active_until",
 )

@@ -706,7 +706,7 @@ class Meeting(models.Model):
     held_on = models.DateField(_("date"))
     start_time = models.TimeField(_("start time"), null=True, blank=True)
     place = models.CharField(_("place"), max_length=200, blank=True)
-    minutes = models.TextField(_("minutes"), blank=True)
+    minutes = models.TextField(pgettext_lazy("meeting record", "minutes"), blank=True)
     participant_agencies = models.ManyToManyField(
         "agencies.Agency", related_name="+", blank=True, verbose_name=_("participating agencies")
     )

@@ -939,16 +939,20 @@ def meeting_case_record(
         if plan is None:
             raise ValidationError({"plan": _("Choose the plan version that was approved.")})
         plan = Plan.objects.select_for_update().get(pk=plan.pk)
-        if plan.status != PlanStatus.AGREED:
+        # Changing the record of a case later (a note, the next review) keeps the approval this
+        # meeting gave: approving again at the same meeting is not an error, and not a new event.
+        approved_here = plan.status == PlanStatus.APPROVED and plan.approved_at_id == meeting.pk
+        if not approved_here and plan.status != PlanStatus.AGREED:
             raise ValidationError(
                 {"plan": _("Only a version the client agreed to can be approved.")}
             )
-        plan.status = PlanStatus.APPROVED
-        plan.approved_at = meeting
-        if next_review_on:
-            plan.review_on = next_review_on
-        plan.save(update_fields=["status", "approved_at", "review_on", "updated_at"])
-        _audit_plan(viewer, plan, "plan.approved", {"status": ["agreed", "approved"]})
+        if not approved_here:
+            plan.status = PlanStatus.APPROVED
+            plan.approved_at = meeting
+            if next_review_on:
+                plan.review_on = next_review_on
+            plan.save(update_fields=["status", "approved_at", "review_on", "updated_at"])
+            _audit_plan(viewer, plan, "plan.approved", {"status": ["agreed", "approved"]})
     item, _created = MeetingCase.objects.update_or_create(
         meeting=meeting,
         case=case,

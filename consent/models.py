@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .storage import private_storage
+from .storage import get_private_storage
 
 
 class DataCategory(models.TextChoices):
@@ -75,7 +75,7 @@ class Consent(models.Model):
     method = models.CharField(_("how it was given"), max_length=20, choices=ConsentMethod.choices)
     scan = models.FileField(
         _("scan of the signed form"),
-        storage=private_storage,
+        storage=get_private_storage,
         upload_to=scan_path,
         blank=True,
     )

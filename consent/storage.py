@@ -1,5 +1,5 @@
-"""Where consent scans live: under MEDIA_ROOT, which no URL serves. They are downloaded only
-through a view that checks the viewer (consent.views.consent_scan)."""
+"""Where consent scans live: under MEDIA_ROOT/private, which no URL serves. They are
+downloaded only through a view that checks the viewer (consent.views.consent_scan)."""
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
@@ -13,3 +13,9 @@ class _PrivateStorage(LazyObject):
 
 
 private_storage = _PrivateStorage()
+
+
+def get_private_storage() -> LazyObject:
+    """For the model field: a callable, so migrations name it instead of baking in a path;
+    the lazy object follows MEDIA_ROOT when it is first used."""
+    return private_storage

@@ -1,7 +1,8 @@
 """Keyset pagination: "rows after this one" instead of OFFSET, so page 50 costs what page 1 does.
 
 The cursor is the last row's ordering values, opaque to the user (base64 JSON). Ordering fields
-must end with a unique field (usually ``id``) so the order is total.
+must end with a unique field (usually ``id``) so the order is total; a leading ``-`` makes a
+field descending (newest first), as in ``order_by``.
 """
 
 import base64
@@ -10,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 DEFAULT_PAGE_SIZE = 50
@@ -40,20 +42,26 @@ def _decode(cursor: str, width: int) -> list[Any] | None:
 
 
 def _after(fields: list[str], values: list[Any]) -> Q:
-    """(f1, f2, …) > (v1, v2, …) in lexicographic order, for ascending fields."""
+    """(f1, f2, …) > (v1, v2, …) in lexicographic order; "after" is "below" for a ``-field``."""
     condition = Q()
     for index in range(len(fields) - 1, -1, -1):
-        step = Q(**{f"{fields[index]}__gt": values[index]})
+        name = fields[index].removeprefix("-")
+        lookup = "lt" if fields[index].startswith("-") else "gt"
+        step = Q(**{f"{name}__{lookup}": values[index]})
         if index < len(fields) - 1:
-            step |= Q(**{fields[index]: values[index]}) & condition
+            step |= Q(**{name: values[index]}) & condition
         condition = step
-    return condition
+    # The same bound again on the first field alone: (a > x) OR (a = x AND …) is not an index
+    # range to PostgreSQL, but a >= x AND (…) is, so page 50 reads what page 1 does.
+    first = fields[0].removeprefix("-")
+    bound = "lte" if fields[0].startswith("-") else "gte"
+    return Q(**{f"{first}__{bound}": values[0]}) & condition
 
 
 def keyset_page(
     queryset: QuerySet, *, ordering: list[str], cursor: str | None, size: int = DEFAULT_PAGE_SIZE
 ) -> KeysetPage:
-    """One page of ``queryset`` ordered by ``ordering`` (ascending), starting after ``cursor``.
+    """One page of ``queryset`` ordered by ``ordering``, starting after ``cursor``.
 
     An unreadable cursor starts from the beginning rather than failing: it only ever comes from
     a link we made, or from someone editing the URL.
@@ -61,6 +69,7 @@ def keyset_page(
     queryset = queryset.order_by(*ordering)
     if cursor:
         values = _decode(cursor, len(ordering))
+        values = _typed(queryset.model, ordering, values) if values is not None else None
         if values is not None:
             queryset = queryset.filter(_after(ordering, values))
     rows = list(queryset[: size + 1])
@@ -74,6 +83,23 @@ def keyset_page(
 
 def _value(row: Any, field: str) -> Any:
     value = row
-    for part in field.split("__"):
+    for part in field.removeprefix("-").split("__"):
         value = getattr(value, part)
     return value
+
+
+def _typed(model, ordering: list[str], values: list[Any]) -> list[Any] | None:
+    """The cursor's values as the fields' own types, or None when one does not fit (an edited
+    URL): the page then starts from the beginning instead of failing."""
+    typed = []
+    for field_path, value in zip(ordering, values, strict=True):
+        current = model
+        field = None
+        for part in field_path.removeprefix("-").split("__"):
+            field = current._meta.get_field(part)
+            current = field.related_model or current
+        try:
+            typed.append(None if value is None else field.to_python(value))
+        except (ValidationError, TypeError, ValueError):
+            return None
+    return typed

@@ -192,3 +192,112 @@ class ReferralMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referral_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class JointRoleKind(models.TextChoices):
+    """The roles agencies divide between them in joint support (共同支援)."""
+
+    EMPLOYMENT = "employment", _("Employment support")
+    WATCHING_LISTENING = "watching_listening", _("Watching over and listening")
+    FINANCE = "finance", _("Household finances")
+    HOUSING = "housing", _("Housing and residence")
+    PLACE_TO_BE = "place_to_be", _("Place to be (ibasho)")
+    FAMILY = "family", _("Family support")
+    VISITING = "visiting", _("Visiting")
+    OTHER = "other", _("Other")
+
+
+class JointRole(models.Model):
+    """What one agency takes on in a joint support (役割分担), with its contact and period.
+
+    Each agency records its own roles; the agency must be one of the referral's two (checked by
+    ``referrals.joint_services``: a constraint cannot look across the foreign key).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="joint_roles")
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.PROTECT, related_name="+", verbose_name=_("agency")
+    )
+    role = models.CharField(_("role"), max_length=30, choices=JointRoleKind.choices)
+    note = models.CharField(_("what it covers"), max_length=300, blank=True)
+    contact_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contact person"),
+    )
+    contact_name = models.CharField(
+        _("contact person (name)"),
+        max_length=100,
+        blank=True,
+        help_text=_("When the contact person does not use Tsunagu."),
+    )
+    period_from = models.DateField(_("starts on"))
+    period_until = models.DateField(_("ends on"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("joint support role")
+        verbose_name_plural = _("joint support roles")
+        ordering = ["period_from", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(contact_user__isnull=False) | ~Q(contact_name=""),
+                name="joint_role_has_contact",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_until__isnull=True)
+                | Q(period_until__gte=models.F("period_from")),
+                name="joint_role_until_after_from",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} ({self.agency_id})"
+
+    def audit_label(self) -> str:
+        return f"joint role {str(self.public_id)[:8]}"
+
+    @property
+    def contact(self) -> str:
+        return self.contact_user.full_name if self.contact_user_id else self.contact_name
+
+
+class SupportPolicy(models.Model):
+    """One version of the support policy both agencies align on (支援方針の摺り合わせ).
+
+    Never changed: a new text, or the other side's agreement, is a new row, so the rows of a
+    referral are its history. The latest row is the policy in force once both sides agreed.
+    """
+
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, related_name="support_policies"
+    )
+    text = models.TextField(_("support policy"))
+    agreed_by_sender = models.BooleanField(_("agreed by the referring agency"), default=False)
+    agreed_by_recipient = models.BooleanField(_("agreed by the receiving agency"), default=False)
+    # The side that wrote this version: one person may be staff of both agencies.
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("support policy")
+        verbose_name_plural = _("support policies")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def audit_label(self) -> str:
+        return f"support policy {self.pk}"
+
+    @property
+    def agreed_by_both(self) -> bool:
+        return self.agreed_by_sender and self.agreed_by_recipient

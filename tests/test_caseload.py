@@ -181,7 +181,8 @@ class TestWhoMayOpenIt:
         login_as(client, user)
 
         assert dashboard(client).status_code == 404
-        assert client.get(reverse("home")).status_code == 200
+        # A supporter's home is their households; the others' is the plain dashboard.
+        assert client.get(reverse("home")).status_code == (302 if persona == "ito" else 200)
 
     def test_anonymous_is_sent_to_log_in(self, client):
         response = dashboard(client)
@@ -217,5 +218,6 @@ class TestQueryCount:
         assert response.status_code == 200
         assert response.text.count('class="case-row') == open_cases
         # 1 session, 2 user, 3 membership + agency, 4 my open cases (client and primary
-        # caseworker joined), 5 their main topics
-        assert len(queries) == 5, "\n".join(q["sql"][:150] for q in queries)
+        # caseworker joined), 5 their main topics, 6 unacknowledged urgent home visits (client
+        # and supporter joined)
+        assert len(queries) == 6, "\n".join(q["sql"][:150] for q in queries)

@@ -271,9 +271,11 @@ class TestQueryCounts:
         assert StageMove.objects.count() == 1
         # 1 session, 2 user, 3 membership + agency, 4 client (household joined; no household
         # here, so no member query), 5 cases, 6 their topics, 7 co-workers, 8 stage history,
-        # 9 timeline consultations, 10 their staff, 11 timeline stage moves, 12 the quick
-        # entry's partner agencies, 13 its staff choices
-        assert len(queries) == 13, "\n".join(q["sql"][:150] for q in queries)
+        # the panels: 9 plans (none yet, so no prefetch), 10 supporter assignments, 11 recent
+        # visits, 12 consents, 13 referrals; the timeline: 14 consultations, 15 their staff,
+        # 16 stage moves, 17 plans, 18 plan reviews, 19 meetings, 20 home visits; the quick
+        # entry's 21 partner agencies and 22 staff choices
+        assert len(queries) == 22, "\n".join(q["sql"][:150] for q in queries)
 
     @pytest.mark.parametrize("count", [3, 30])
     def test_the_search_costs_the_same_for_3_or_30_matches(self, client, tanaka, count):

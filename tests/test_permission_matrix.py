@@ -36,6 +36,11 @@ SYSTEM_ONLY = row(LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, 
 CLIENT_WORK = row(LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND)
 # A client record of station A: its caseworkers only; another agency's staff get a 404.
 STATION_A_CLIENT = row(LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)
+STATION_A_CLIENT_REDIRECT = row(LOGIN, REDIRECT, REDIRECT, *[NOT_FOUND] * 4)
+# A referral between station A and 自立相談 B: the staff of both sides.
+BOTH_SIDES = row(LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND)
+# The supporter's own screens.
+SUPPORTER_ONLY = row(LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND, NOT_FOUND)
 
 
 def a(*keys):
@@ -45,7 +50,7 @@ def a(*keys):
 
 # name: (args builder or None, {persona: expected status})
 MATRIX = {
-    "home": (None, row(LOGIN, REDIRECT, REDIRECT, OK, OK, REDIRECT, OK)),
+    "home": (None, row(LOGIN, REDIRECT, REDIRECT, OK, REDIRECT, REDIRECT, OK)),
     "health": (None, EVERYONE),
     "login": (None, row(OK, *[REDIRECT] * 6)),
     "password_change": (None, SIGNED_IN),
@@ -98,6 +103,62 @@ MATRIX = {
     "cases:consultation_new": (a("case_id"), STATION_A_CLIENT),
     "cases:consultation": (a("consultation_id"), STATION_A_CLIENT),
     "cases:consultation_edit": (a("consultation_id"), STATION_A_CLIENT),
+    # Plans (a draft plan of station A's client)
+    "cases:plan_create": (a("case_id"), POST_ONLY),
+    "cases:plan": (a("plan_id"), STATION_A_CLIENT),
+    "cases:plan_update": (a("plan_id"), POST_ONLY),
+    "cases:plan_goal_add": (a("plan_id"), POST_ONLY),
+    "cases:plan_goal_edit": (a("plan_id", "goal_id"), STATION_A_CLIENT),
+    "cases:plan_goal_remove": (a("plan_id", "goal_id"), POST_ONLY),
+    "cases:plan_item_add": (a("plan_id"), POST_ONLY),
+    "cases:plan_items_reorder": (a("plan_id"), POST_ONLY),
+    "cases:plan_item_edit": (a("plan_id", "item_id"), STATION_A_CLIENT),
+    "cases:plan_item_remove": (a("plan_id", "item_id"), POST_ONLY),
+    "cases:plan_agree": (a("plan_id"), STATION_A_CLIENT),
+    # a draft cannot be revised or reviewed yet: its staff are sent back to it
+    "cases:plan_revise": (a("plan_id"), STATION_A_CLIENT_REDIRECT),
+    "cases:plan_review": (a("plan_id"), STATION_A_CLIENT_REDIRECT),
+    "cases:plan_print": (a("plan_id"), STATION_A_CLIENT),
+    # 支援調整会議 (hosted by station A)
+    "cases:meetings": (None, CLIENT_WORK),
+    "cases:meeting_create": (None, CLIENT_WORK),
+    "cases:meeting": (a("meeting_id"), STATION_A_CLIENT),
+    "cases:meeting_edit": (a("meeting_id"), STATION_A_CLIENT),
+    "cases:meeting_case": (a("meeting_id"), STATION_A_CLIENT),
+    "cases:meeting_print": (a("meeting_id"), STATION_A_CLIENT),
+    # Supporters: 伊藤 is dispatched to station A's client
+    "cases:supporter_assign": (a("client_id"), STATION_A_CLIENT),
+    "cases:supporter_unassign": (a("assignment_id"), POST_ONLY),
+    "cases:visit_acknowledge": (a("visit_id"), POST_ONLY),
+    "cases:my_households": (None, SUPPORTER_ONLY),
+    "cases:my_household": (a("client_id"), SUPPORTER_ONLY),
+    # Consent: the holding agency only
+    "consent:new": (a("client_id"), STATION_A_CLIENT),
+    "consent:detail": (a("consent_id"), STATION_A_CLIENT),
+    # this consent has no scan, so there is nothing to download even for its holder; the
+    # download itself is walked through in test_consent_views
+    "consent:scan": (a("consent_id"), row(LOGIN, *[NOT_FOUND] * 6)),
+    "consent:withdraw": (a("consent_id"), POST_ONLY),
+    # Referrals: a joint-support referral from station A, accepted by 自立相談 B
+    "referrals:new": (a("client_id"), STATION_A_CLIENT),
+    "referrals:detail": (a("referral_id"), BOTH_SIDES),
+    "referrals:edit": (a("referral_id"), row(LOGIN, REDIRECT, REDIRECT, *[NOT_FOUND] * 4)),
+    "referrals:print": (a("referral_id"), STATION_A_CLIENT),
+    "referrals:send": (a("referral_id"), POST_ONLY),
+    "referrals:withdraw": (a("referral_id"), POST_ONLY),
+    "referrals:message_post": (a("referral_id"), POST_ONLY),
+    "referrals:accept": (a("referral_id"), POST_ONLY),
+    "referrals:decline": (a("referral_id"), POST_ONLY),
+    "referrals:first_contact": (a("referral_id"), POST_ONLY),
+    "referrals:records": (None, CLIENT_WORK),
+    "referrals:records_csv": (None, CLIENT_WORK),
+    "referrals:client_records": (a("client_id"), STATION_A_CLIENT),
+    "referrals:incoming": (None, row(LOGIN, *[NOT_FOUND] * 4, OK, NOT_FOUND)),
+    "referrals:outgoing": (None, CLIENT_WORK),
+    "referrals:assign": (None, POST_ONLY),
+    "referrals:joint": (a("referral_id"), BOTH_SIDES),
+    "referrals:joint_role": (a("referral_id"), POST_ONLY),
+    "referrals:joint_policy": (a("referral_id"), POST_ONLY),
 }
 
 # Views outside the matrix on purpose, with the reason.
@@ -147,10 +208,65 @@ def network(sysadmin, jiritsu_b, nagano_city):
 @pytest.fixture
 def world(request, station_a, jiritsu_b, tanaka, yamamoto_case):
     """Everything the URLs need, built through the services."""
-    from cases.services import consultation_log, household_save
+    from cases.services import (
+        consultation_log,
+        home_visit_log,
+        household_save,
+        meeting_save,
+        plan_create,
+        plan_goal_save,
+        plan_item_save,
+        supporter_assign,
+    )
+    from consent.services import consent_record
+    from referrals.services import referral_accept, referral_draft, referral_send
     from tests.conftest import viewer_for
 
     viewer = viewer_for(tanaka)
+    ito = request.getfixturevalue("ito")
+    suzuki = request.getfixturevalue("suzuki")
+    client = yamamoto_case.client
+    consent = consent_record(
+        viewer=viewer,
+        client=client,
+        recipient=jiritsu_b,
+        purpose="joint_support",
+        categories=["basic", "consultation"],
+        method="written",
+    )
+    referral = referral_draft(
+        viewer=viewer,
+        client=client,
+        fields={
+            "type": "joint",
+            "to_agency": jiritsu_b,
+            "reason": "共同で支援",
+            "client_wishes": "両方に相談したい",
+            "categories": ["basic", "consultation"],
+        },
+    )
+    referral_send(viewer=viewer, referral=referral)
+    referral_accept(viewer=viewer_for(suzuki), referral=referral)
+    plan = plan_create(viewer=viewer, case=yamamoto_case, client_words="外に出たい")
+    goal = plan_goal_save(viewer=viewer, plan=plan, goal=None, text="週1回外出する")
+    item = plan_item_save(
+        viewer=viewer, plan=plan, item=None, fields={"what": "見守り", "agency": station_a}
+    )
+    meeting = meeting_save(
+        viewer=viewer,
+        meeting=None,
+        fields={"held_on": yamamoto_case.opened_on},
+        participant_agencies=[],
+        participant_users=[tanaka],
+    )
+    assignment = supporter_assign(
+        viewer=viewer, client=yamamoto_case.client, supporter=ito.memberships.get()
+    )
+    visit = home_visit_log(
+        viewer=viewer_for(ito),
+        client=yamamoto_case.client,
+        fields={"outcome": "met_family", "is_urgent": True, "urgent_note": "体調が悪い"},
+    )
     household = household_save(
         viewer=viewer, client=yamamoto_case.client, postal_code="", address="", note=""
     )
@@ -168,6 +284,14 @@ def world(request, station_a, jiritsu_b, tanaka, yamamoto_case):
         "member_id": household.members.get().id,
         "case_id": yamamoto_case.public_id,
         "consultation_id": consultation.public_id,
+        "plan_id": plan.public_id,
+        "goal_id": goal.id,
+        "item_id": item.id,
+        "meeting_id": meeting.public_id,
+        "assignment_id": assignment.id,
+        "visit_id": visit.public_id,
+        "consent_id": consent.public_id,
+        "referral_id": referral.public_id,
     }
 
 

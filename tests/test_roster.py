@@ -164,6 +164,8 @@ class TestRosterManagement:
                 "phone": "026-123-4567",
                 "receives_referrals": "on",
                 "active_from": "2025-04-01",
+                "consent_validity_days": 365,
+                "referral_alert_business_days": 3,
                 "functions": ["consultation", "place_to_be"],
             },
         )
@@ -390,6 +392,8 @@ class TestSystemAdministration:
                 "operation": "direct",
                 "active_from": "2020-04-01",
                 "active_until": "2021-03-31",
+                "consent_validity_days": 365,
+                "referral_alert_business_days": 3,
             },
         )
 

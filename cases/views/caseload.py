@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 from agencies.permissions import can_review_queues
 
 from ..permissions import can_work_with_clients
-from ..selectors import caseload
+from ..selectors import caseload, urgent_visits
 
 
 @require_GET
@@ -24,11 +24,16 @@ def caseload_page(request: HttpRequest) -> HttpResponse:
     may_see_agency = can_review_queues(viewer.membership)
     mine_only = not (may_see_agency and request.GET.get("scope") == "agency")
     rows = caseload(viewer=viewer, mine_only=mine_only)
+    # Every unacknowledged urgent visit of the agency, not only of my cases: it must not wait
+    # for the primary caseworker to be back.
+    urgent = urgent_visits(viewer=viewer)
     return render(
         request,
         "cases/caseload.html",
         {
             "rows": rows,
+            "urgent_visits": urgent,
+            "urgent_client_ids": {visit.client_id for visit in urgent},
             "mine_only": mine_only,
             "may_see_agency": may_see_agency,
             "overdue_count": sum(row.overdue for row in rows),

@@ -10,7 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from consent.selectors import client_consents
 from core.forms import add_service_errors
+from referrals.selectors import referral_list_for_client
 
 from ..forms.cases import StageMoveForm
 from ..forms.clients import ClientForm, ClientSearchForm, FirstContactForm
@@ -19,8 +21,11 @@ from ..permissions import can_work_with_clients
 from ..selectors import (
     TIMELINE_KIND_CHOICES,
     TIMELINE_KINDS,
+    case_plans,
+    client_assignments,
     client_cases,
     client_get,
+    client_visits,
     household_view,
 )
 from ..selectors import (
@@ -121,6 +126,11 @@ def client_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "cases": cases,
         "open_case": open_case,
         "household_view": household_view(viewer=request.viewer, client=client),
+        "plans": case_plans(viewer=request.viewer, case=open_case) if open_case else [],
+        "assignments": client_assignments(viewer=request.viewer, client=client),
+        "recent_visits": client_visits(viewer=request.viewer, client=client),
+        "consents": client_consents(viewer=request.viewer, client=client),
+        "referrals": referral_list_for_client(viewer=request.viewer, client=client),
         "timeline": client_timeline_selector(viewer=request.viewer, client=client, kinds=kinds),
         "timeline_kinds": kinds,
         "timeline_kind_choices": TIMELINE_KIND_CHOICES,

@@ -1,0 +1,103 @@
+"""Forms of the consent screens: recording a consent (本人同意) and its withdrawal.
+
+The form only reads what was typed; the rules (a representative needs a name, the end date
+after the start, the scan's type and size …) are the service's, shown back on the form.
+"""
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency
+from cases.forms.clients import DateInput
+
+from .models import ConsentMethod, DataCategory, GivenBy, Purpose
+from .services import SCAN_TYPES
+
+
+class RecipientChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Agency) -> str:
+        return f"{obj.name}（{obj.get_kind_display()}）"
+
+
+class ConsentForm(forms.Form):
+    recipient = RecipientChoiceField(
+        label=_("To agency"),
+        queryset=Agency.objects.none(),
+        to_field_name="public_id",
+        empty_label=_("Choose the agency"),
+    )
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
+    categories = forms.MultipleChoiceField(
+        label=_("Information the person agreed to pass on"),
+        choices=DataCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Physical and mental health is special-care personal information: tick it only "
+            "if the person agreed to it explicitly."
+        ),
+    )
+    method = forms.ChoiceField(
+        label=_("How it was given"), choices=ConsentMethod.choices, widget=forms.RadioSelect
+    )
+    scan = forms.FileField(
+        label=_("Scan of the signed form"),
+        required=False,
+        help_text=_("PDF or image, up to 20 MB. Kept outside any public address."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ",".join(f".{suffix}" for suffix in sorted(SCAN_TYPES))}
+        ),
+    )
+    given_by = forms.ChoiceField(
+        label=_("Given by"),
+        choices=GivenBy.choices,
+        initial=GivenBy.CLIENT,
+        widget=forms.RadioSelect,
+    )
+    representative_name = forms.CharField(
+        label=_("Name of the legal representative"),
+        required=False,
+        max_length=100,
+        help_text=_("For a person with parental authority or an adult guardian."),
+    )
+    obtained_on = forms.DateField(
+        label=_("Obtained on"), initial=timezone.localdate, widget=DateInput()
+    )
+    valid_until = forms.DateField(label=_("Valid until"), required=False, widget=DateInput())
+
+    def __init__(self, *args, recipients: QuerySet[Agency], validity_days: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].queryset = recipients
+        self.fields["valid_until"].help_text = _(
+            "Leave blank for this agency's default: %(days)s days from the day it was obtained."
+        ) % {"days": validity_days}
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "recipient": data["recipient"],
+            "purpose": data["purpose"],
+            "categories": data["categories"],
+            "method": data["method"],
+            "given_by": data["given_by"],
+            "representative_name": data["representative_name"],
+            "obtained_on": data["obtained_on"],
+            "valid_until": data["valid_until"],
+            "scan": data["scan"] or None,
+        }
+
+
+class ConsentWithdrawForm(forms.Form):
+    on = forms.DateField(label=_("Withdrawn on"), initial=timezone.localdate, widget=DateInput())
+    how = forms.CharField(
+        label=_("How it was withdrawn"),
+        max_length=200,
+        help_text=_("For example: by phone from the person, in writing at the counter."),
+    )
+
+    def clean_on(self):
+        on = self.cleaned_data["on"]
+        if on > timezone.localdate():
+            raise forms.ValidationError(_("The date is in the future."))
+        return on

@@ -1,0 +1,97 @@
+"""Reads of consent records. Consents are part of the client's record at the holding agency:
+they are reached only through ``cases.selectors.client_scope``, so another agency's consent,
+or any consent for a supporter or administrative staff, is a 404."""
+
+from uuid import UUID
+
+from django.db.models import Case, QuerySet, Value, When
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import pgettext_lazy
+
+from agencies.models import Agency
+from agencies.permissions import Viewer
+from cases.models import Client
+from cases.selectors import client_scope
+
+from .models import Consent
+
+
+class ConsentStatus:
+    """Where a consent stands today (derived, never stored: an expiry needs no write)."""
+
+    VALID = "valid"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    REPLACED = "replaced"
+
+    # With a context: a referral is "withdrawn" too (取り下げ), a consent is 撤回.
+    LABELS = {
+        VALID: pgettext_lazy("consent status", "Valid"),
+        EXPIRED: pgettext_lazy("consent status", "Expired"),
+        WITHDRAWN: pgettext_lazy("consent status", "Withdrawn"),
+        REPLACED: pgettext_lazy("consent status", "Replaced"),
+    }
+
+
+def _with_status(consents: QuerySet[Consent]) -> QuerySet[Consent]:
+    """Annotate ``status`` (a ``ConsentStatus`` value) as of today, in the same query.
+
+    The order of the conditions matters: a withdrawn consent that has also expired shows as
+    withdrawn, because that is what the person did.
+    """
+    today = timezone.localdate()
+    return consents.annotate(
+        status=Case(
+            When(
+                withdrawn_by__isnull=False, ended_on__lte=today, then=Value(ConsentStatus.WITHDRAWN)
+            ),
+            When(ended_on__lte=today, then=Value(ConsentStatus.REPLACED)),
+            When(valid_until__lt=today, then=Value(ConsentStatus.EXPIRED)),
+            default=Value(ConsentStatus.VALID),
+        )
+    )
+
+
+def _consent_scope(*, viewer: Viewer) -> QuerySet[Consent]:
+    return Consent.objects.filter(client__in=client_scope(viewer=viewer))
+
+
+def client_consents(*, viewer: Viewer, client: Client) -> list[Consent]:
+    """The client's consent history, newest first, ended, withdrawn and replaced ones
+    included (the client page and the timeline show all of it); each with ``status``."""
+    return list(
+        _with_status(_consent_scope(viewer=viewer).filter(client=client))
+        .select_related("recipient", "obtained_by", "withdrawn_by")
+        .order_by("-obtained_on", "-id")
+    )
+
+
+def consent_get(*, viewer: Viewer, public_id: UUID) -> Consent:
+    consent = (
+        _with_status(_consent_scope(viewer=viewer))
+        .select_related(
+            "client",
+            "client__agency",
+            "recipient",
+            "obtained_by",
+            "withdrawn_by",
+            "replaces",
+            "replaced_by",
+        )
+        .filter(public_id=public_id)
+        .first()
+    )
+    if consent is None:
+        raise Http404
+    return consent
+
+
+def consent_recipients(*, viewer: Viewer) -> QuerySet[Agency]:
+    """Agencies a consent may name: any agency active today other than the viewer's own
+    (a consent may also serve a meeting with a partner that does not use Tsunagu)."""
+    return (
+        Agency.objects.active()
+        .exclude(pk=viewer.membership.agency_id if viewer.membership else None)
+        .order_by("name_kana", "name", "id")
+    )

@@ -1,0 +1,138 @@
+"""The consent screens: recording a consent (also as the "record the missing consent" step of
+the referral form), a consent's page with its withdrawal, and the download of the signed form.
+
+Consents are fetched through ``consent.selectors`` (the client's scope): another agency's
+consent is a 404. Every change is one service call; a refusal is shown on the same form with
+what was typed kept.
+"""
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cases.selectors import client_get
+from core.forms import add_service_errors
+
+from . import services
+from .forms import ConsentForm, ConsentWithdrawForm
+from .models import Consent, Purpose
+from .selectors import ConsentStatus, consent_get, consent_recipients
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """Where to go back to after saving (the referral draft being written), if it is ours."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
+
+
+@require_http_methods(["GET", "POST"])
+def consent_new(request: HttpRequest, client_id: UUID) -> HttpResponse:
+    """Record a consent of the client. From the referral form it arrives with ``next`` (the
+    saved draft), ``recipient``, ``purpose`` and the missing ``category`` values, and goes back
+    to the draft afterwards: what the worker typed there is in the draft, nothing is lost."""
+    client = client_get(viewer=request.viewer, public_id=client_id)
+    next_url = _safe_next(request)
+    purpose = request.GET.get("purpose")
+    form = ConsentForm(
+        request.POST or None,
+        request.FILES or None,
+        recipients=consent_recipients(viewer=request.viewer),
+        validity_days=request.viewer.agency.consent_validity_days,
+        initial={
+            "recipient": request.GET.get("recipient"),
+            "purpose": purpose if purpose in Purpose.values else Purpose.REFERRAL,
+            "categories": request.GET.getlist("category"),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_record(viewer=request.viewer, client=client, **form.service_kwargs())
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The consent was recorded."))
+            if next_url:
+                return redirect(next_url)
+            return redirect(reverse("cases:client", args=[client.public_id]) + "#consents")
+    return render(
+        request,
+        "consent/consent_form.html",
+        {"client": client, "form": form, "next": next_url},
+    )
+
+
+def _detail(
+    request: HttpRequest, consent: Consent, form: ConsentWithdrawForm, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "consent/consent_detail.html",
+        {
+            "consent": consent,
+            "client": consent.client,
+            "withdraw_form": form,
+            "can_withdraw": consent.status == ConsentStatus.VALID,
+        },
+        status=status,
+    )
+
+
+@require_GET
+def consent_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    consent = consent_get(viewer=request.viewer, public_id=public_id)
+    return _detail(request, consent, ConsentWithdrawForm())
+
+
+@require_POST
+def consent_withdraw(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The person withdrew their consent: from that day nothing more crosses on it."""
+    consent = consent_get(viewer=request.viewer, public_id=public_id)
+    form = ConsentWithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            services.consent_withdraw(
+                viewer=request.viewer,
+                consent=consent,
+                how=form.cleaned_data["how"],
+                on=form.cleaned_data["on"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The withdrawal was recorded."))
+            return redirect("consent:detail", public_id=consent.public_id)
+    return _detail(request, consent, form)
+
+
+@require_GET
+def consent_scan(request: HttpRequest, public_id: UUID) -> FileResponse:
+    """The scan of the signed form, as a download, to the holding agency's caseworkers and
+    supervisors only (anyone else gets a 404 from the selector). The file has no public
+    address; it leaves storage only through here."""
+    consent = consent_get(viewer=request.viewer, public_id=public_id)
+    if not consent.scan:
+        raise Http404
+    suffix = consent.scan.name.rsplit(".", 1)[-1].lower()
+    try:
+        handle = consent.scan.open("rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        # The name says nothing about the person: a saved copy does not reveal whose it is.
+        filename=f"consent-{consent.obtained_on:%Y%m%d}-{str(consent.public_id)[:8]}.{suffix}",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

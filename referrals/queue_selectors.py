@@ -1,0 +1,366 @@
+"""Reads for the supervisors' referral queues and the joint support page.
+
+House style puts reads in ``referrals/selectors.py``; these are kept apart so two engineers could
+work on the referral pages and on the queues at once. The lead may merge them later.
+
+The queues show no client data from another agency's record: a received referral shows the
+receiving agency's own record once accepted, and nothing about the person before (the detail
+page, behind the consent gate, does). The outgoing queue shows the sender's own client.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from agencies.models import Agency, Membership, Role
+from agencies.permissions import Viewer, can_review_queues
+from cases.permissions import can_work_with_clients
+from consent.gate import valid_consents
+from consent.models import DataCategory
+from core.business_days import add_business_days, business_days_between
+from core.pagination import keyset_page
+
+from .joint_services import Side, can_change_joint_support, can_see_joint_support, side_of
+from .models import JointRole, Referral, ReferralType, Status, SupportPolicy
+
+INCOMING, OUTGOING = "incoming", "outgoing"
+# The tabs of a queue, in the order a referral moves. Drafts are the sender's alone.
+QUEUE_STATUSES = [
+    Status.SENT,
+    Status.ACCEPTED,
+    Status.IN_SUPPORT,
+    Status.COMPLETED,
+    Status.DECLINED,
+    Status.WITHDRAWN,
+]
+# Referrals a supervisor may still hand to a worker.
+ASSIGNABLE_STATUSES = {Status.SENT, Status.ACCEPTED, Status.IN_SUPPORT}
+# Counts above this show as "1,000+": counting stops there, so a queue with years of completed
+# referrals costs what a new one does. The figures a supervisor acts on are far smaller.
+COUNT_CAP = 1000
+UNASSIGNED = "none"
+QUEUE_ORDERING = ["sent_at", "id"]  # waiting longest first; matches the (agency, status, …) index
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    status: str = Status.SENT
+    type: str = ""
+    urgency: str = ""
+    # Incoming: the assigned worker's user id, or UNASSIGNED. Outgoing: the sending worker's.
+    worker: str = ""
+    min_age: int | None = None  # business days since sending, at least
+    overdue: bool = False  # unanswered past the agency's threshold
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    referral: Referral
+    age: int  # business days since it was sent, up to today
+    overdue: bool
+
+    @property
+    def category_labels(self) -> list[str]:
+        labels = dict(DataCategory.choices)
+        return [str(labels.get(c, c)) for c in self.referral.categories]
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    label: str
+    count: int
+    capped: bool
+
+
+@dataclass
+class Queue:
+    direction: str
+    agency: Agency
+    query: QueueQuery
+    threshold: int
+    workers: list[Membership]
+    counts: list[StatusCount]
+    rows: list[QueueRow] = field(default_factory=list)
+    next_cursor: str | None = None
+
+    @property
+    def may_assign(self) -> bool:
+        return self.direction == INCOMING
+
+
+def may_view_queue(viewer: Viewer, direction: str) -> bool:
+    """Incoming: supervisors, who assign. Outgoing: also the caseworkers who send."""
+    if direction == INCOMING:
+        return can_review_queues(viewer.membership)
+    return can_work_with_clients(viewer)
+
+
+def queue_workers(*, viewer: Viewer) -> list[Membership]:
+    """The agency's caseworkers and supervisors: whom a referral can be assigned to."""
+    if not can_work_with_clients(viewer):
+        raise Http404
+    return list(
+        Membership.objects.filter(
+            agency_id=viewer.membership.agency_id,
+            is_active=True,
+            role__in=[Role.CASEWORKER, Role.SUPERVISOR],
+        )
+        .select_related("user")
+        .only("id", "role", "agency_id", "user__id", "user__full_name", "user__full_name_kana")
+        .order_by("user__full_name_kana", "user__full_name", "id")
+    )
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def sent_before_for_age(min_age: int, *, today: date) -> datetime:
+    """Referrals sent before this moment have waited at least ``min_age`` business days.
+
+    Age is monotonic in the sending date, so "at least n business days" is one range condition
+    on ``sent_at`` — the index keeps serving it, and no row needs its age computed in SQL.
+    """
+    return _start_of(add_business_days(today + timedelta(days=1), -min_age))
+
+
+def _base(viewer: Viewer, direction: str, query: QueueQuery, today: date) -> QuerySet[Referral]:
+    agency_id = viewer.membership.agency_id
+    if direction == INCOMING:
+        referrals = Referral.objects.filter(to_agency_id=agency_id)
+    else:
+        referrals = Referral.objects.filter(from_agency_id=agency_id)
+    if query.type:
+        referrals = referrals.filter(type=query.type)
+    if query.urgency:
+        referrals = referrals.filter(urgency=query.urgency)
+    if query.worker:
+        if direction == OUTGOING:
+            referrals = referrals.filter(from_worker_id=query.worker)
+        elif query.worker == UNASSIGNED:
+            referrals = referrals.filter(assignee__isnull=True)
+        else:
+            referrals = referrals.filter(assignee_id=query.worker)
+    min_age = query.min_age or 0
+    if query.overdue:
+        min_age = max(min_age, viewer.membership.agency.referral_alert_business_days + 1)
+    if min_age:
+        referrals = referrals.filter(sent_at__lt=sent_before_for_age(min_age, today=today))
+    return referrals
+
+
+def _status_counts(referrals: QuerySet[Referral]) -> list[StatusCount]:
+    """Every tab's count in one query, each stopping at COUNT_CAP + 1 rows.
+
+    One capped sub-select per status, glued with UNION ALL: each walks at most COUNT_CAP + 1
+    entries of the (agency, status, sent_at, id) index, however long the agency's history.
+    """
+    parts, params = [], []
+    for status in QUEUE_STATUSES:
+        sql, part_params = (
+            referrals.filter(status=status)
+            .order_by()
+            .values("id")[: COUNT_CAP + 1]
+            .query.sql_with_params()
+        )
+        parts.append(f"SELECT CAST(%s AS VARCHAR(20)), (SELECT COUNT(*) FROM ({sql}) AS capped)")  # noqa: S608
+        params.extend([status, *part_params])
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        found = dict(cursor.fetchall())
+    labels = dict(Status.choices)
+    return [
+        StatusCount(
+            status=status,
+            label=labels[status],
+            count=min(found.get(status, 0), COUNT_CAP),
+            capped=found.get(status, 0) > COUNT_CAP,
+        )
+        for status in QUEUE_STATUSES
+    ]
+
+
+def _page(referrals: QuerySet[Referral], direction: str) -> QuerySet[Referral]:
+    # Only what a row shows: the snapshot and the free texts stay in the database.
+    common = ["public_id", "type", "urgency", "status", "sent_at", "answered_at", "categories"]
+    if direction == INCOMING:
+        return referrals.select_related("from_agency", "assignee", "receiving_client").only(
+            *common,
+            "from_agency__name",
+            "assignee__full_name",
+            "receiving_client__public_id",
+            "receiving_client__full_name",
+        )
+    return referrals.select_related("to_agency", "from_worker", "assignee", "client").only(
+        *common,
+        "to_agency__name",
+        "from_worker__full_name",
+        "assignee__full_name",
+        "client__public_id",
+        "client__full_name",
+    )
+
+
+def referral_queue(
+    *,
+    viewer: Viewer,
+    direction: str,
+    query: QueueQuery,
+    cursor: str | None,
+    workers: list[Membership] | None = None,
+) -> Queue:
+    """The incoming or outgoing queue of the viewer's agency: one status, oldest first.
+
+    Three queries whatever the size: the workers (unless the caller has them already), the
+    capped counts, the page.
+    """
+    if direction not in (INCOMING, OUTGOING) or not may_view_queue(viewer, direction):
+        raise Http404
+    if query.status not in QUEUE_STATUSES:
+        raise Http404
+    agency = viewer.membership.agency
+    today = timezone.localdate()
+    threshold = agency.referral_alert_business_days
+    if workers is None:
+        workers = queue_workers(viewer=viewer)
+    base = _base(viewer, direction, query, today)
+    counts = _status_counts(base)
+    referrals = base.filter(status=query.status)
+    page = keyset_page(
+        _page(referrals, direction),
+        ordering=QUEUE_ORDERING,
+        cursor=cursor,
+        size=PAGE_SIZE,
+    )
+    rows = []
+    for referral in page.items:
+        age = business_days_between(timezone.localdate(referral.sent_at), today)
+        rows.append(
+            QueueRow(
+                referral=referral,
+                age=age,
+                overdue=referral.status == Status.SENT and age > threshold,
+            )
+        )
+    return Queue(
+        direction=direction,
+        agency=agency,
+        query=query,
+        threshold=threshold,
+        workers=workers,
+        counts=counts,
+        rows=rows,
+        next_cursor=page.next_cursor,
+    )
+
+
+def referrals_for_assign(*, viewer: Viewer, public_ids: list[UUID]) -> list[Referral]:
+    """The received referrals a supervisor picked; any other agency's is a 404."""
+    if not can_review_queues(viewer.membership):
+        raise Http404
+    wanted = set(public_ids)
+    referrals = list(
+        Referral.objects.filter(to_agency_id=viewer.membership.agency_id, public_id__in=wanted)
+        .exclude(status=Status.DRAFT)
+        .order_by("sent_at", "id")
+    )
+    if not wanted or len(referrals) != len(wanted):
+        raise Http404
+    return referrals
+
+
+# The joint support page ----------------------------------------------------------------------
+
+
+@dataclass
+class JointSupport:
+    referral: Referral
+    side: str
+    # The viewer's own record of the person: the sender's client, or the record the recipient
+    # made on accepting. Never the other agency's.
+    own_client: object
+    roles_by_agency: list[tuple[Agency, list[JointRole]]]
+    policies: list[SupportPolicy]  # oldest first: the history
+    consent_in_force: bool
+    may_change: bool
+
+    @property
+    def current_policy(self) -> SupportPolicy | None:
+        return self.policies[-1] if self.policies else None
+
+    @property
+    def agreed_policy(self) -> SupportPolicy | None:
+        """The latest version both sides agreed to (a newer proposal may be pending)."""
+        for policy in reversed(self.policies):
+            if policy.agreed_by_both:
+                return policy
+        return None
+
+    @property
+    def policy_visible(self) -> bool:
+        # The policy speaks about the person: once the consent to the partner has ended, the
+        # receiving agency no longer sees what the sender wrote, nor the shared text.
+        return self.side == Side.SENDER or self.consent_in_force
+
+    @property
+    def waiting_for_us(self) -> bool:
+        policy = self.current_policy
+        if policy is None:
+            return False
+        mine = policy.agreed_by_sender if self.side == Side.SENDER else policy.agreed_by_recipient
+        return not mine
+
+
+def joint_support_get(*, viewer: Viewer, public_id: UUID) -> JointSupport:
+    referral = (
+        Referral.objects.select_related("from_agency", "to_agency", "client", "receiving_client")
+        .filter(public_id=public_id, type=ReferralType.JOINT)
+        .first()
+    )
+    if referral is None or not can_see_joint_support(viewer, referral):
+        raise Http404
+    side = side_of(viewer, referral)
+    roles = list(
+        JointRole.objects.filter(referral=referral)
+        .select_related("contact_user")
+        .order_by("period_from", "id")
+    )
+    roles_by_agency = [
+        (agency, [role for role in roles if role.agency_id == agency.pk])
+        for agency in (referral.from_agency, referral.to_agency)
+    ]
+    policies = list(
+        SupportPolicy.objects.filter(referral=referral)
+        .select_related("created_by", "agency")
+        .order_by("created_at", "id")
+    )
+    consent_in_force = valid_consents(client=referral.client, recipient=referral.to_agency).exists()
+    return JointSupport(
+        referral=referral,
+        side=side,
+        own_client=referral.client if side == Side.SENDER else referral.receiving_client,
+        roles_by_agency=roles_by_agency,
+        policies=policies,
+        consent_in_force=consent_in_force,
+        may_change=consent_in_force and can_change_joint_support(viewer, referral),
+    )
+
+
+def joint_contact_choices(*, viewer: Viewer) -> list[Membership]:
+    """Everyone on the viewer's agency roster today, whatever the role: a supporter may well be
+    the contact for home visits."""
+    if not can_work_with_clients(viewer):
+        raise Http404
+    return list(
+        Membership.objects.filter(agency_id=viewer.membership.agency_id, is_active=True)
+        .select_related("user")
+        .only("id", "agency_id", "user__id", "user__full_name", "user__full_name_kana")
+        .order_by("user__full_name_kana", "user__full_name", "id")
+    )

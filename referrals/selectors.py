@@ -1,0 +1,346 @@
+"""Reads of referrals (つなぎ) and of the records the law asks for (29条 provision records,
+30条 confirmation records).
+
+``referral_scope`` is the one rule of who sees which referral: the caseworkers and supervisors
+of the sending agency (every referral they made, drafts included) and of the receiving agency
+(once it was sent to them, and never an introduction: 紹介のみ sends nothing about the person).
+Anyone else gets a 404. What of the person the receiving side sees is decided by the consent
+gate (``referral_snapshot``), not by the template.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Membership, Role
+from agencies.permissions import Viewer
+from cases.models import (
+    Client,
+    ContactPreference,
+    Gender,
+    GoingOut,
+    Relationship,
+    Topic,
+    WithdrawalDuration,
+    WithdrawalTrigger,
+)
+from cases.permissions import can_work_with_clients
+from cases.selectors import client_scope
+from consent.gate import consented_categories
+from consent.models import DataCategory
+from core.japanese import search_key
+from core.pagination import KeysetPage, keyset_page
+
+from .models import (
+    NEEDS_CONSENT,
+    ConfirmationRecord,
+    ProvisionRecord,
+    Referral,
+    ReferralMessage,
+    ReferralType,
+    Status,
+)
+
+
+class Side:
+    SENDER = "sender"
+    RECEIVER = "receiver"
+
+
+def referral_scope(*, viewer: Viewer) -> QuerySet[Referral]:
+    """The referrals this viewer may open."""
+    if not can_work_with_clients(viewer):
+        return Referral.objects.none()
+    agency_id = viewer.membership.agency_id
+    return Referral.objects.filter(
+        # The sender's referrals are about its own clients: the client scope says so.
+        Q(from_agency_id=agency_id, client__in=client_scope(viewer=viewer))
+        # The receiver sees nothing of a draft, nor an introduction (nothing was sent).
+        | (Q(to_agency_id=agency_id, sent_at__isnull=False) & ~Q(type=ReferralType.INTRODUCTION))
+    )
+
+
+def referral_side(viewer: Viewer, referral: Referral) -> str:
+    """Which end of the referral the viewer stands at (only for a referral in their scope)."""
+    if viewer.membership and viewer.membership.agency_id == referral.from_agency_id:
+        return Side.SENDER
+    return Side.RECEIVER
+
+
+def referral_get(*, viewer: Viewer, public_id: UUID) -> Referral:
+    """One referral with everything its page shows, in one query (and one for the thread)."""
+    referral = (
+        referral_scope(viewer=viewer)
+        .select_related(
+            "client",
+            "from_agency",
+            "to_agency",
+            "from_worker",
+            "assignee",
+            "answered_by",
+            "receiving_client",
+            "provision__provided_by",
+            "confirmation__confirmed_by",
+        )
+        .prefetch_related(
+            Prefetch(
+                "messages", queryset=ReferralMessage.objects.select_related("author", "agency")
+            )
+        )
+        .filter(public_id=public_id)
+        .first()
+    )
+    if referral is None:
+        raise Http404
+    return referral
+
+
+def referral_list_for_client(*, viewer: Viewer, client: Client) -> list[Referral]:
+    """The client's referrals for the client page, newest first: the ones this agency made
+    for the client, and the one it received that became this record."""
+    in_scope = client_scope(viewer=viewer)
+    return list(
+        referral_scope(viewer=viewer)
+        .filter(
+            Q(client=client, client__in=in_scope)
+            | Q(receiving_client=client, receiving_client__in=in_scope)
+        )
+        .select_related("from_agency", "to_agency")
+        .order_by("-created_at", "-id")
+    )
+
+
+def receiving_staff(*, viewer: Viewer) -> QuerySet[Membership]:
+    """Who at the viewer's agency may be given an accepted referral."""
+    if not can_work_with_clients(viewer):
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(
+            agency_id=viewer.membership.agency_id,
+            is_active=True,
+            role__in=[Role.CASEWORKER, Role.SUPERVISOR],
+        )
+        .select_related("user")
+        .order_by("user__full_name_kana", "user__full_name", "id")
+    )
+
+
+# --- What crossed ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SnapshotSection:
+    """One category of what was sent, ready to show: (label, value) rows."""
+
+    category: str
+    label: str
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    withheld: bool = False  # the gate does not let the viewer see it (any more)
+
+
+def _labels(choices, values) -> str:
+    names = dict(choices)
+    return "、".join(str(names.get(v, v)) for v in values or [])
+
+
+def _label(choices, value) -> str:
+    return str(dict(choices).get(value, value or "—")) if value else "—"
+
+
+def _basic_rows(data: dict) -> list[tuple[str, str]]:
+    address = data.get("address") or ""
+    if data.get("postal_code"):
+        address = f"〒{data['postal_code']} {address}"
+    return [
+        (_("Full name"), data.get("full_name") or "—"),
+        (_("Reading"), data.get("full_name_kana") or "—"),
+        (_("Date of birth"), data.get("birth_date") or "—"),
+        (_("Gender"), _label(Gender.choices, data.get("gender"))),
+        (_("Address"), address or "—"),
+        (_("Phone"), data.get("phone") or "—"),
+        (_("Email"), data.get("email") or "—"),
+        (
+            _("How to contact"),
+            _labels(ContactPreference.choices, data.get("contact_preferences")) or "—",
+        ),
+        (_("Note on contact"), data.get("contact_note") or "—"),
+    ]
+
+
+def _household_rows(members: list) -> list[tuple[str, str]]:
+    rows = []
+    for member in members:
+        parts = []
+        if member.get("birth_year"):
+            parts.append(str(_("born %(year)s")) % {"year": member["birth_year"]})
+        parts.append(str(_("lives together") if member.get("lives_together") else _("lives apart")))
+        if member.get("in_withdrawal"):
+            parts.append(str(_("in a hikikomori state")))
+        rows.append((_label(Relationship.choices, member.get("relationship")), "、".join(parts)))
+    return rows
+
+
+def _consultation_rows(data: dict) -> list[tuple[str, str]]:
+    rows = [(_("Topics"), _labels(Topic.choices, data.get("topics")) or "—")]
+    for record in data.get("records", []):
+        text = record.get("summary", "")
+        if record.get("notes"):
+            text = f"{text}\n{record['notes']}"
+        rows.append((record.get("date", ""), text))
+    return rows
+
+
+def _health_rows(data: dict) -> list[tuple[str, str]]:
+    return [
+        (
+            _("How long in withdrawal"),
+            _label(WithdrawalDuration.choices, data.get("withdrawal_duration")),
+        ),
+        (
+            _("What started it"),
+            _labels(WithdrawalTrigger.choices, data.get("withdrawal_triggers")) or "—",
+        ),
+        (_("Going out"), _label(GoingOut.choices, data.get("going_out"))),
+    ]
+
+
+def _plan_rows(data: dict) -> list[tuple[str, str]]:
+    return [
+        (_("Version"), str(data.get("version", "—"))),
+        (_("The client's own words"), data.get("client_words") or "—"),
+        (_("Goals"), "\n".join(data.get("goals", [])) or "—"),
+        (_("Support items"), "\n".join(data.get("items", [])) or "—"),
+    ]
+
+
+_ROWS = {
+    DataCategory.BASIC: _basic_rows,
+    DataCategory.HOUSEHOLD: _household_rows,
+    DataCategory.CONSULTATION: _consultation_rows,
+    DataCategory.HEALTH: _health_rows,
+    DataCategory.PLAN: _plan_rows,
+}
+
+# What the receiving side may look at regardless of today's consent: once accepted, what
+# crossed is the receiving agency's own record (it wrote a confirmation record for it).
+RECEIVED = {Status.ACCEPTED, Status.IN_SUPPORT, Status.COMPLETED}
+
+
+def referral_snapshot(*, viewer: Viewer, referral: Referral) -> list[SnapshotSection]:
+    """What was sent, by category, as this viewer may see it.
+
+    The sender sees its own record as it was sent. The receiver sees it while deciding only
+    as far as the person's consent covers it today (a withdrawal hides it at once), all of it
+    once accepted, and nothing of a referral it declined or that was withdrawn.
+    """
+    if referral.type not in NEEDS_CONSENT or referral.sent_at is None:
+        return []
+    labels = dict(DataCategory.choices)
+    visible = set(referral.categories)
+    if referral_side(viewer, referral) == Side.RECEIVER:
+        if referral.status == Status.SENT:
+            # Re-check consent on every view: it may have been withdrawn since sending.
+            visible &= set(
+                consented_categories(client=referral.client, recipient=referral.to_agency)
+            )
+        elif referral.status not in RECEIVED:
+            visible = set()
+    sections = []
+    for category in referral.categories:
+        if category not in visible:
+            sections.append(
+                SnapshotSection(category, labels.get(category, category), withheld=True)
+            )
+            continue
+        data = referral.snapshot.get(category)
+        rows = _ROWS[category](data) if category in _ROWS and data else []
+        sections.append(SnapshotSection(category, labels.get(category, category), rows))
+    return sections
+
+
+# --- The records the law asks for (29条 / 30条) ------------------------------------------------
+
+
+def _name_filter(text: str) -> Q:
+    key = search_key(text)
+    if not key:
+        return Q()
+    return Q(client__name_key__contains=key) | Q(client__kana_key__contains=key)
+
+
+def _provisions(*, viewer: Viewer) -> QuerySet[ProvisionRecord]:
+    if not can_work_with_clients(viewer):
+        return ProvisionRecord.objects.none()
+    return ProvisionRecord.objects.filter(
+        provider_id=viewer.membership.agency_id, client__in=client_scope(viewer=viewer)
+    ).select_related("client", "recipient", "provided_by", "referral")
+
+
+def _confirmations(*, viewer: Viewer) -> QuerySet[ConfirmationRecord]:
+    if not can_work_with_clients(viewer):
+        return ConfirmationRecord.objects.none()
+    return ConfirmationRecord.objects.filter(
+        recipient_id=viewer.membership.agency_id, client__in=client_scope(viewer=viewer)
+    ).select_related("client", "provider", "confirmed_by", "referral")
+
+
+PROVISION_ORDER = ["-provided_at", "-id"]
+CONFIRMATION_ORDER = ["-received_at", "-id"]
+
+
+def provision_records_for_agency(
+    *, viewer: Viewer, name: str = "", cursor: str | None = None, size: int = 50
+) -> KeysetPage:
+    """This agency's provision records (第三者提供記録), newest first, by client name."""
+    records = _provisions(viewer=viewer).filter(_name_filter(name))
+    return keyset_page(records, ordering=PROVISION_ORDER, cursor=cursor, size=size)
+
+
+def confirmation_records_for_agency(
+    *, viewer: Viewer, name: str = "", cursor: str | None = None, size: int = 50
+) -> KeysetPage:
+    """This agency's confirmation records (確認記録), newest first, by client name."""
+    records = _confirmations(viewer=viewer).filter(_name_filter(name))
+    return keyset_page(records, ordering=CONFIRMATION_ORDER, cursor=cursor, size=size)
+
+
+@dataclass(frozen=True)
+class ClientRecords:
+    provisions: list[ProvisionRecord]
+    confirmations: list[ConfirmationRecord]
+
+
+def records_for_client(*, viewer: Viewer, client: Client) -> ClientRecords:
+    """Every provision and confirmation record about one client: what this agency passed on
+    and where what it received came from (to answer the person's disclosure request)."""
+    return ClientRecords(
+        provisions=list(
+            _provisions(viewer=viewer).filter(client=client).order_by(*PROVISION_ORDER)
+        ),
+        confirmations=list(
+            _confirmations(viewer=viewer).filter(client=client).order_by(*CONFIRMATION_ORDER)
+        ),
+    )
+
+
+def records_for_export(
+    *, viewer: Viewer, name: str = ""
+) -> Iterator[ProvisionRecord | ConfirmationRecord]:
+    """All of this agency's records for the CSV export: provisions, then confirmations, each
+    newest first, read in chunks."""
+    yield from (
+        _provisions(viewer=viewer)
+        .filter(_name_filter(name))
+        .order_by(*PROVISION_ORDER)
+        .iterator(chunk_size=500)
+    )
+    yield from (
+        _confirmations(viewer=viewer)
+        .filter(_name_filter(name))
+        .order_by(*CONFIRMATION_ORDER)
+        .iterator(chunk_size=500)
+    )

@@ -1,0 +1,235 @@
+"""Joint support (共同支援): the roles each agency takes on, side by side, and the support policy
+both align on, with its history.
+
+Caseworkers and supervisors of either agency reach it once the joint referral was accepted;
+anyone else gets a 404. Each agency records its own roles. The two small forms live here while
+``referrals/forms.py`` is being written by another engineer; the lead may move them.
+"""
+
+from uuid import UUID
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from agencies.models import Membership
+from core.forms import add_service_errors
+
+from ..joint_services import joint_role_save, support_policy_agree, support_policy_propose
+from ..models import JointRoleKind
+from ..queue_selectors import JointSupport, joint_contact_choices, joint_support_get
+
+ROLE_FORM_FIELDS = ("role", "note", "contact_user", "contact_name", "period_from", "period_until")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class JointRoleForm(forms.Form):
+    joint_role = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=JointRoleKind.choices)
+    note = forms.CharField(
+        label=gettext_lazy("What it covers"),
+        max_length=300,
+        required=False,
+        help_text=gettext_lazy(
+            "For example: a visit every other week, the job interview practice."
+        ),
+    )
+    contact_user = forms.TypedChoiceField(
+        label=gettext_lazy("Contact person"), coerce=int, empty_value=None, required=False
+    )
+    contact_name = forms.CharField(
+        label=gettext_lazy("Contact person (name)"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("When the contact person does not use Tsunagu."),
+    )
+    period_from = forms.DateField(label=gettext_lazy("Starts on"), widget=DateInput())
+    period_until = forms.DateField(
+        label=gettext_lazy("Ends on"), required=False, widget=DateInput()
+    )
+
+    def __init__(self, *args, staff: list[Membership], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact_user"].choices = [
+            ("", "---------"),
+            *[(m.user.pk, m.user.full_name) for m in staff],
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("contact_user") and not cleaned.get("contact_name"):
+            self.add_error("contact_user", _("Choose a contact person or write their name."))
+        start, end = cleaned.get("period_from"), cleaned.get("period_until")
+        if start and end and end < start:
+            self.add_error("period_until", _("The end date is before the start date."))
+        return cleaned
+
+    def service_fields(self) -> dict:
+        fields = {name: self.cleaned_data[name] for name in ROLE_FORM_FIELDS}
+        # The service takes the user by id: it checks they are on this agency's roster.
+        fields["contact_user_id"] = fields.pop("contact_user")
+        return fields
+
+
+class PolicyForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Support policy"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=gettext_lazy(
+            "What both agencies aim for with the person, and how; in line with the person's "
+            "wishes. Saving proposes it to the other agency."
+        ),
+    )
+
+
+def _role_initial(data: JointSupport, role_id: str | None, agency_id: int) -> dict:
+    for _agency, roles in data.roles_by_agency:
+        for role in roles:
+            if str(role.public_id) == role_id and role.agency_id == agency_id:
+                return {
+                    "joint_role": role.public_id,
+                    "role": role.role,
+                    "note": role.note,
+                    "contact_user": role.contact_user_id,
+                    "contact_name": role.contact_name,
+                    "period_from": role.period_from,
+                    "period_until": role.period_until,
+                }
+    return {"period_from": timezone.localdate()}
+
+
+def _page(
+    request: HttpRequest,
+    data: JointSupport,
+    *,
+    role_form: JointRoleForm | None = None,
+    policy_form: PolicyForm | None = None,
+) -> HttpResponse:
+    agency_id = request.viewer.membership.agency_id
+    if role_form is None and data.may_change:
+        role_form = JointRoleForm(
+            staff=joint_contact_choices(viewer=request.viewer),
+            initial=_role_initial(data, request.GET.get("edit"), agency_id),
+        )
+    if policy_form is None and data.may_change:
+        current = data.current_policy
+        policy_form = PolicyForm(initial={"text": current.text if current else ""})
+    return render(
+        request,
+        "referrals/joint.html",
+        {
+            "data": data,
+            "referral": data.referral,
+            "own_agency_id": agency_id,
+            "role_form": role_form,
+            "policy_form": policy_form,
+            "editing": bool(role_form and role_form["joint_role"].value()),
+            "policies_newest_first": list(reversed(data.policies)),
+        },
+    )
+
+
+def _joint_url(data: JointSupport, anchor: str) -> str:
+    return reverse("referrals:joint", kwargs={"public_id": data.referral.public_id}) + anchor
+
+
+def _refused(
+    request: HttpRequest, data: JointSupport, error: ValidationError, anchor: str
+) -> HttpResponse:
+    """The joint support ended, or the consent did, while the page was open: say so on the
+    page, which no longer offers the forms."""
+    for message in error.messages:
+        messages.error(request, message)
+    return redirect(_joint_url(data, anchor))
+
+
+@require_GET
+def joint_support(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    data = joint_support_get(viewer=request.viewer, public_id=public_id)
+    return _page(request, data)
+
+
+@require_POST
+def role_save(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    data = joint_support_get(viewer=request.viewer, public_id=public_id)
+    form = JointRoleForm(request.POST, staff=joint_contact_choices(viewer=request.viewer))
+    if form.is_valid():
+        role = None
+        if form.cleaned_data["joint_role"]:
+            role = next(
+                (
+                    r
+                    for _agency, roles in data.roles_by_agency
+                    for r in roles
+                    if r.public_id == form.cleaned_data["joint_role"]
+                ),
+                None,
+            )
+            if role is None:
+                form.add_error(None, _("That role is no longer there. Reload the page."))
+        if not form.errors:
+            try:
+                joint_role_save(
+                    viewer=request.viewer,
+                    referral=data.referral,
+                    fields=form.service_fields(),
+                    role=role,
+                )
+            except ValidationError as error:
+                if not data.may_change:
+                    return _refused(request, data, error, "#roles")
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("The role was saved."))
+                return redirect(_joint_url(data, "#roles"))
+    return _page(request, data, role_form=form)
+
+
+@require_POST
+def policy_save(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Propose a new text, or (action=agree) agree to the latest version."""
+    data = joint_support_get(viewer=request.viewer, public_id=public_id)
+    if request.POST.get("action") == "agree":
+        current = data.current_policy
+        wanted = request.POST.get("policy", "")
+        try:
+            if current is None or str(current.pk) != wanted:
+                raise ValidationError(
+                    _("A newer version has been proposed since. Read it, then agree to that one.")
+                )
+            support_policy_agree(viewer=request.viewer, referral=data.referral, policy=current)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Your agency agreed to the support policy."))
+        return redirect(_joint_url(data, "#policy"))
+    form = PolicyForm(request.POST)
+    if form.is_valid():
+        try:
+            support_policy_propose(
+                viewer=request.viewer, referral=data.referral, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            if not data.may_change:
+                return _refused(request, data, error, "#policy")
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("The support policy was proposed to the other agency for agreement.")
+            )
+            return redirect(_joint_url(data, "#policy"))
+    return _page(request, data, policy_form=form)

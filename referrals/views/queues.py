@@ -1,0 +1,248 @@
+"""The supervisors' referral queues: received (incoming) and sent (outgoing) by the current
+agency, one status at a time, waiting longest first, with the age in business days; assigning a
+worker to one or many received referrals at once.
+
+Incoming and assigning: supervisors. Outgoing: caseworkers and supervisors of the agency. Anyone
+else gets a 404. The two small forms live here while ``referrals/forms.py`` is being written by
+another engineer; the lead may move them.
+"""
+
+from uuid import UUID
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from agencies.models import Membership
+from agencies.permissions import can_review_queues
+
+from ..models import ReferralType, Status, Urgency
+from ..queue_selectors import (
+    ASSIGNABLE_STATUSES,
+    COUNT_CAP,
+    INCOMING,
+    OUTGOING,
+    QUEUE_STATUSES,
+    UNASSIGNED,
+    QueueQuery,
+    may_view_queue,
+    queue_workers,
+    referral_queue,
+    referrals_for_assign,
+)
+from ..services import referral_assign
+
+MAX_AGE_FILTER = 250  # business days: about a year
+
+
+def _worker_choices(workers: list[Membership]) -> list[tuple[str, str]]:
+    return [(str(m.user.pk), m.user.full_name) for m in workers]
+
+
+class QueueFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(s, label) for s, label in Status.choices if s in QUEUE_STATUSES],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    type = forms.ChoiceField(
+        label=gettext_lazy("Type"),
+        choices=[("", gettext_lazy("All types")), *ReferralType.choices],
+        required=False,
+    )
+    urgency = forms.ChoiceField(
+        label=gettext_lazy("Urgency"),
+        choices=[("", gettext_lazy("Any urgency")), *Urgency.choices],
+        required=False,
+    )
+    worker = forms.ChoiceField(label=gettext_lazy("Assigned worker"), required=False)
+    min_age = forms.IntegerField(
+        label=gettext_lazy("Business days since sent, at least"),
+        min_value=0,
+        max_value=MAX_AGE_FILTER,
+        required=False,
+    )
+    overdue = forms.BooleanField(
+        label=gettext_lazy("Only unanswered past the limit"), required=False
+    )
+
+    def __init__(self, *args, direction: str, workers: list[Membership], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = _worker_choices(workers)
+        if direction == INCOMING:
+            self.fields["worker"].choices = [
+                ("", gettext_lazy("Anyone")),
+                (UNASSIGNED, gettext_lazy("Not assigned yet")),
+                *choices,
+            ]
+        else:
+            self.fields["worker"].label = gettext_lazy("Sent by")
+            self.fields["worker"].choices = [("", gettext_lazy("Anyone")), *choices]
+
+    def query(self) -> QueueQuery:
+        """The filters that were valid; a bad one is shown with its error and left out."""
+        self.is_valid()
+        data = self.cleaned_data
+        overdue = data.get("overdue", False)
+        return QueueQuery(
+            # "Only unanswered" means the referrals still waiting for an answer.
+            status=Status.SENT if overdue else (data.get("status") or Status.SENT),
+            type=data.get("type", ""),
+            urgency=data.get("urgency", ""),
+            worker=data.get("worker", ""),
+            min_age=data.get("min_age"),
+            overdue=overdue,
+        )
+
+
+class UUIDListField(forms.MultipleChoiceField):
+    """Public ids ticked in the table; which ones exist for this agency is the selector's say."""
+
+    def validate(self, value):
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+        for item in value:
+            try:
+                UUID(item)
+            except ValueError:
+                raise ValidationError(
+                    _("Choose referrals from the list."), code="invalid"
+                ) from None
+
+    def clean(self, value):
+        return [UUID(item) for item in super().clean(value)]
+
+
+class AssignForm(forms.Form):
+    referral = UUIDListField(
+        error_messages={"required": gettext_lazy("Tick the referrals to assign.")}
+    )
+    assignee = forms.TypedChoiceField(
+        label=gettext_lazy("Assign to"),
+        coerce=int,
+        error_messages={"required": gettext_lazy("Choose whom to assign them to.")},
+    )
+
+    def __init__(self, *args, workers: list[Membership], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.workers = {m.user.pk: m.user for m in workers}
+        self.fields["assignee"].choices = [("", "---------"), *_worker_choices(workers)]
+
+
+def _tabs(request: HttpRequest, queue) -> list[dict]:
+    """One link per status, keeping the other filters and starting from the first page."""
+    tabs = []
+    for count in queue.counts:
+        params = request.GET.copy()
+        params.pop("after", None)
+        params.pop("overdue", None)
+        params["status"] = count.status
+        tabs.append(
+            {
+                "status": count.status,
+                "label": count.label,
+                "count": count.count,
+                "capped": count.capped,
+                "active": count.status == queue.query.status,
+                "query": params.urlencode(),
+            }
+        )
+    return tabs
+
+
+def _queue_page(request: HttpRequest, direction: str) -> HttpResponse:
+    """Queries, whatever the number of referrals: 1 session, 2 user, 3 membership + agency,
+    4 the agency's workers, 5 the capped count per status, 6 the page of referrals."""
+    viewer = request.viewer
+    if not may_view_queue(viewer, direction):
+        raise Http404
+    workers = queue_workers(viewer=viewer)
+    form = QueueFilterForm(request.GET or None, direction=direction, workers=workers)
+    query = form.query() if form.is_bound else QueueQuery()
+    queue = referral_queue(
+        viewer=viewer,
+        direction=direction,
+        query=query,
+        cursor=request.GET.get("after"),
+        workers=workers,
+    )
+    params = request.GET.copy()
+    params.pop("after", None)
+    context = {
+        "queue": queue,
+        "form": form,
+        "tabs": _tabs(request, queue),
+        "params": params.urlencode(),
+        "count_cap": COUNT_CAP,
+        "may_assign": direction == INCOMING and can_review_queues(viewer.membership),
+        "assignable": ASSIGNABLE_STATUSES,
+        "worker_choices": _worker_choices(workers),
+        "incoming": direction == INCOMING,
+    }
+    template = "referrals/queue.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)
+
+
+@require_GET
+def incoming(request: HttpRequest) -> HttpResponse:
+    return _queue_page(request, INCOMING)
+
+
+@require_GET
+def outgoing(request: HttpRequest) -> HttpResponse:
+    return _queue_page(request, OUTGOING)
+
+
+def _back_to_queue(request: HttpRequest) -> str:
+    url = request.POST.get("next", "")
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return reverse("referrals:incoming")
+
+
+@require_POST
+def assign(request: HttpRequest) -> HttpResponse:
+    """Assign (or reassign) the ticked referrals to one worker, then back to the same view."""
+    viewer = request.viewer
+    if not can_review_queues(viewer.membership):
+        raise Http404
+    back = _back_to_queue(request)
+    workers = queue_workers(viewer=viewer)
+    form = AssignForm(request.POST, workers=workers)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    referrals = referrals_for_assign(viewer=viewer, public_ids=form.cleaned_data["referral"])
+    if any(r.status not in ASSIGNABLE_STATUSES for r in referrals):
+        messages.error(request, _("Only referrals still open can be assigned."))
+        return redirect(back)
+    assignee = form.workers[form.cleaned_data["assignee"]]
+    try:
+        count = referral_assign(viewer=viewer, referrals=referrals, assignee=assignee)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect(back)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d referral assigned to %(name)s.",
+            "%(count)d referrals assigned to %(name)s.",
+            count,
+        )
+        % {"count": count, "name": assignee.full_name},
+    )
+    return redirect(back)

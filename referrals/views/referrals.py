@@ -1,0 +1,497 @@
+"""The referral pages (つなぎ / 紹介のみ / 共同支援): the form, a referral's page with the actions
+of each side, the printable introduction, and the records the law asks for (29条 provision
+records, 30条 confirmation records) per agency, per client and as CSV.
+
+Referrals are fetched through ``referrals.selectors.referral_get``: only the caseworkers and
+supervisors of the sending and the receiving agency reach one, anyone else gets a 404. Every
+step is one service call; a step the service refuses (consent withdrawn or expired in between,
+someone else answered first) shows the service's message on the referral's page, as it now
+stands, with nothing lost.
+"""
+
+import csv
+from urllib.parse import urlencode
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from agencies.models import Agency
+from cases.models import Client
+from cases.permissions import can_work_with_clients
+from cases.selectors import client_get
+from consent.gate import consented_categories
+from consent.models import DataCategory, Purpose
+from core.forms import add_service_errors
+
+from .. import services
+from ..forms import (
+    AcceptForm,
+    DeclineForm,
+    FirstContactForm,
+    MessageForm,
+    RecordsFilterForm,
+    ReferralForm,
+)
+from ..models import (
+    NEEDS_CONSENT,
+    ConfirmationRecord,
+    ProvisionRecord,
+    Referral,
+    ReferralType,
+    Status,
+    Urgency,
+)
+from ..selectors import (
+    Side,
+    confirmation_records_for_agency,
+    provision_records_for_agency,
+    receiving_staff,
+    records_for_client,
+    records_for_export,
+    referral_get,
+    referral_side,
+    referral_snapshot,
+)
+
+FORM = "referrals/referral_form.html"
+PAGE = "referrals/referral_detail.html"
+CONSENT_PURPOSE = {
+    ReferralType.TSUNAGI: Purpose.REFERRAL,
+    ReferralType.JOINT: Purpose.JOINT_SUPPORT,
+}
+
+
+def _require_client_work(request: HttpRequest) -> None:
+    if not can_work_with_clients(request.viewer):
+        raise Http404
+
+
+# --- The form ----------------------------------------------------------------------------------
+
+
+def _recipients(client: Client, referral: Referral | None) -> list[Agency]:
+    """The directory's receiving agencies, not this one; a draft keeps the agency it names
+    even if that one stopped receiving since (editing must not drop it silently)."""
+    agencies = [a for a in services.referral_recipients() if a.pk != client.agency_id]
+    if referral is not None and all(a.pk != referral.to_agency_id for a in agencies):
+        agencies.append(referral.to_agency)
+    return agencies
+
+
+def _initial(request: HttpRequest, referral: Referral | None) -> dict:
+    if referral is None:
+        return {"to_agency": request.GET.get("to", ""), "urgency": Urgency.NORMAL}
+    return {
+        "type": referral.type,
+        "to_agency": str(referral.to_agency.public_id),
+        "reason": referral.reason,
+        "client_wishes": referral.client_wishes,
+        "urgency": referral.urgency,
+        "categories": referral.categories,
+        "message": referral.message,
+    }
+
+
+def _consent_url(referral: Referral, covered: dict) -> str:
+    """consent:new for what the draft names without a valid consent, coming back to it."""
+    query = {
+        "next": reverse("referrals:edit", args=[referral.public_id]),
+        "recipient": str(referral.to_agency.public_id),
+        "purpose": CONSENT_PURPOSE.get(referral.type, Purpose.REFERRAL),
+        "category": [c for c in referral.categories if c not in covered],
+    }
+    url = reverse("consent:new", args=[referral.client.public_id])
+    return f"{url}?{urlencode(query, doseq=True)}"
+
+
+def _form_page(request: HttpRequest, client: Client, referral: Referral | None) -> HttpResponse:
+    """The referral form, new or a draft. Buttons:
+
+    - save: the draft is saved (only consented categories) and its page opens, to send it;
+    - record_consent=<category>: the draft is saved first, with that category, so nothing typed
+      is lost, and consent:new opens; saving the consent comes back here.
+
+    With htmx, changing the type or the agency reloads the categories alone.
+    """
+    recording = request.method == "POST" and "record_consent" in request.POST
+    data = None
+    if request.method == "POST":
+        data = request.POST
+    elif request.htmx and request.GET.get("partial") == "categories":
+        data = request.GET
+    form = ReferralForm(
+        data,
+        recipients=_recipients(client, referral),
+        covered_for=lambda agency: consented_categories(client=client, recipient=agency),
+        recording_consent=recording,
+        initial=_initial(request, referral),
+    )
+    context = {"form": form, "client": client, "referral": referral}
+    if request.method == "GET" and data is not None:
+        return render(request, f"{FORM}#categories", context)
+    if request.method == "POST" and form.is_valid():
+        fields = form.service_fields()
+        requested = request.POST.get("record_consent", "")
+        if recording and fields["type"] in NEEDS_CONSENT and requested in DataCategory.values:
+            # The draft names the category the consent is recorded for (and the basic
+            # information, which a referral with information always carries).
+            fields["categories"] = list(
+                dict.fromkeys([DataCategory.BASIC, *fields["categories"], requested])
+            )
+        try:
+            referral = services.referral_draft(
+                viewer=request.viewer, client=client, fields=fields, referral=referral
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if recording and referral.needs_consent:
+                return redirect(_consent_url(referral, form.covered))
+            messages.success(
+                request, _("The draft was saved. Check what will be sent, then send it.")
+            )
+            return redirect("referrals:detail", public_id=referral.public_id)
+    return render(request, FORM, context)
+
+
+@require_http_methods(["GET", "POST"])
+def referral_new(request: HttpRequest, client_id: UUID) -> HttpResponse:
+    client = client_get(viewer=request.viewer, public_id=client_id)
+    return _form_page(request, client, None)
+
+
+@require_http_methods(["GET", "POST"])
+def referral_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    referral = referral_get(viewer=request.viewer, public_id=public_id)
+    if referral_side(request.viewer, referral) != Side.SENDER:
+        raise Http404
+    if referral.status != Status.DRAFT:
+        messages.info(request, _("Only a draft can be changed."))
+        return redirect("referrals:detail", public_id=referral.public_id)
+    return _form_page(request, referral.client, referral)
+
+
+# --- A referral's page and its steps ----------------------------------------------------------
+
+
+def _detail(
+    request: HttpRequest,
+    referral: Referral,
+    *,
+    refusal: str = "",
+    accept_form: AcceptForm | None = None,
+    decline_form: DeclineForm | None = None,
+    contact_form: FirstContactForm | None = None,
+    message_form: MessageForm | None = None,
+) -> HttpResponse:
+    viewer = request.viewer
+    side = referral_side(viewer, referral)
+    sender = side == Side.SENDER
+    snapshot = referral_snapshot(viewer=viewer, referral=referral)
+    can_answer = not sender and referral.status == Status.SENT
+    labels = dict(DataCategory.choices)
+    missing = []
+    if sender and referral.status == Status.DRAFT and referral.needs_consent:
+        # Shown before sending; referral_send checks it again itself.
+        covered = consented_categories(client=referral.client, recipient=referral.to_agency)
+        missing = [labels[c] for c in referral.categories if c not in covered]
+    if sender:
+        name = referral.client.full_name
+    else:
+        basic = next((s for s in snapshot if s.category == DataCategory.BASIC), None)
+        shown = basic is not None and not basic.withheld
+        name = referral.snapshot.get("basic", {}).get("full_name", "") if shown else ""
+    context = {
+        "referral": referral,
+        "side": side,
+        "is_sender": sender,
+        "person_name": name,
+        "snapshot": snapshot,
+        "category_labels": [labels.get(c, c) for c in referral.categories],
+        "missing": missing,
+        "refusal": refusal,
+        "thread": referral.messages.all(),
+        "can_edit": sender and referral.status == Status.DRAFT,
+        "can_withdraw": sender and referral.status in {Status.DRAFT, Status.SENT},
+        "can_answer": can_answer,
+        "can_confirm": not sender
+        and referral.type != ReferralType.INTRODUCTION
+        and referral.status in {Status.ACCEPTED, Status.IN_SUPPORT}
+        and referral.first_contact_on is None,
+        "accept_form": accept_form
+        or (AcceptForm(staff=receiving_staff(viewer=viewer)) if can_answer else None),
+        "decline_form": decline_form or DeclineForm(),
+        "contact_form": contact_form or FirstContactForm(),
+        "message_form": message_form or MessageForm(),
+    }
+    return render(request, PAGE, context)
+
+
+def _refused(request: HttpRequest, public_id: UUID, error: ValidationError) -> HttpResponse:
+    """The service said no: the page as it now stands, with the service's own words."""
+    referral = referral_get(viewer=request.viewer, public_id=public_id)
+    return _detail(request, referral, refusal=" ".join(error.messages))
+
+
+@require_GET
+def referral_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    referral = referral_get(viewer=request.viewer, public_id=public_id)
+    return _detail(request, referral)
+
+
+@require_POST
+def referral_send(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    referral = referral_get(viewer=request.viewer, public_id=public_id)
+    try:
+        referral = services.referral_send(viewer=request.viewer, referral=referral)
+    except ValidationError as error:
+        return _refused(request, public_id, error)
+    if referral.type == ReferralType.INTRODUCTION:
+        messages.success(
+            request, _("The introduction was recorded. Print the agency's details for the person.")
+        )
+    else:
+        messages.success(request, _("Sent to %(agency)s.") % {"agency": referral.to_agency.name})
+    return redirect("referrals:detail", public_id=public_id)
+
+
+@require_POST
+def referral_withdraw(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    referral = referral_get(viewer=request.viewer, public_id=public_id)
+    try:
+        services.referral_withdraw(viewer=request.viewer, referral=referral)
+    except ValidationError as error:
+        return _refused(request, public_id, error)
+    messages.success(request, _("The referral was withdrawn."))
+    return redirect("referrals:detail", public_id=public_id)
+
+
+@require_POST
+def referral_accept(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    referral = referral_get(viewer=request.viewer, public_id=public_id)
+    form = AcceptForm(request.POST, staff=receiving_staff(viewer=request.viewer))
+    if not form.is_valid():
+        return _detail(request, referral, accept_form=form)
+    membership = form.cleaned_data["assignee"]
+    try:
+        referral = services.referral_accept(
+            viewer=request.viewer,
+            referral=referral,
+            assignee=membership.user if membership else None,
+        )
+    except ValidationError as error:
+        return _refused(request, public_id, error)
+    if referral.receiving_client_id:
+        messages.success(
+            request,
+            _("Accepted. This agency's record of the person was created from what was sent."),
+        )
+    else:
+        messages.success(request, _("Accepted."))
+    return redirect("referrals:detail", public_id=public_id)
+
+
+@require_POST
+def referral_decline(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    referral = referral_get(viewer=request.viewer, public_id=public_id)
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, referral, decline_form=form)
+    try:
+        services.referral_decline(
+            viewer=request.viewer, referral=referral, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as error:
+        return _refused(request, public_id, error)
+    messages.success(request, _("The referral was declined."))
+    return redirect("referrals:detail", public_id=public_id)
+
+
+@require_POST
+def first_contact(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    referral = referral_get(viewer=request.viewer, public_id=public_id)
+    form = FirstContactForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, referral, contact_form=form)
+    try:
+        referral = services.referral_confirm_first_contact(
+            viewer=request.viewer, referral=referral, on=form.cleaned_data["on"]
+        )
+    except ValidationError as error:
+        return _refused(request, public_id, error)
+    if referral.status == Status.COMPLETED:
+        messages.success(request, _("The first interview was recorded: the referral is complete."))
+    else:
+        messages.success(request, _("The first interview was recorded."))
+    return redirect("referrals:detail", public_id=public_id)
+
+
+@require_POST
+def message_post(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """A message to the other agency; with htmx the thread alone comes back."""
+    referral = referral_get(viewer=request.viewer, public_id=public_id)
+    form = MessageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.referral_message_post(
+                viewer=request.viewer, referral=referral, body=form.cleaned_data["body"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if not request.htmx:
+                url = reverse("referrals:detail", args=[public_id])
+                return redirect(f"{url}#thread")
+            referral = referral_get(viewer=request.viewer, public_id=public_id)
+            form = MessageForm()
+    if request.htmx:
+        context = {"referral": referral, "thread": referral.messages.all(), "message_form": form}
+        return render(request, f"{PAGE}#thread", context)
+    return _detail(request, referral, message_form=form)
+
+
+@require_GET
+def referral_print(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """For the person: the receiving agency's contact, opening hours and note, on A4."""
+    referral = referral_get(viewer=request.viewer, public_id=public_id)
+    if referral_side(request.viewer, referral) != Side.SENDER:
+        raise Http404
+    return render(
+        request,
+        "referrals/referral_print.html",
+        {
+            "referral": referral,
+            "agency": referral.to_agency,
+            "category_labels": [dict(DataCategory.choices)[c] for c in referral.categories],
+            "printed_on": timezone.localdate(),
+        },
+    )
+
+
+# --- The records the law asks for ----------------------------------------------------------------
+
+
+def _link(request: HttpRequest, **changes: str | None) -> str:
+    params = request.GET.copy()
+    for key, value in changes.items():
+        params.pop(key, None)
+        if value:
+            params[key] = value
+    return f"?{params.urlencode()}"
+
+
+@require_GET
+def agency_records(request: HttpRequest) -> HttpResponse:
+    """This agency's provision records (what it passed on) and confirmation records (what it
+    received, and how the provider obtained it), newest first, filtered by the client's name."""
+    _require_client_work(request)
+    form = RecordsFilterForm(request.GET or None)
+    name = form.cleaned_data["q"] if form.is_valid() else ""
+    provisions = provision_records_for_agency(
+        viewer=request.viewer, name=name, cursor=request.GET.get("p")
+    )
+    confirmations = confirmation_records_for_agency(
+        viewer=request.viewer, name=name, cursor=request.GET.get("c")
+    )
+    return render(
+        request,
+        "referrals/records.html",
+        {
+            "form": form,
+            "provisions": provisions,
+            "confirmations": confirmations,
+            "provisions_next": _link(request, p=provisions.next_cursor),
+            "confirmations_next": _link(request, c=confirmations.next_cursor),
+            "export_query": urlencode({"q": name}) if name else "",
+            "category_choices": DataCategory.choices,
+        },
+    )
+
+
+def _cell(value: str) -> str:
+    # A cell that starts like a formula is not run by a spreadsheet opening the file.
+    return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+
+
+def _csv_row(record: ProvisionRecord | ConfirmationRecord) -> list[str]:
+    labels = dict(DataCategory.choices)
+    categories = "、".join(str(labels.get(c, c)) for c in record.categories)
+    if isinstance(record, ProvisionRecord):
+        row = [
+            _("Provision record (Art. 29)"),
+            timezone.localtime(record.provided_at).strftime("%Y-%m-%d %H:%M"),
+            record.client.full_name,
+            record.client.full_name_kana,
+            record.recipient.name,
+            categories,
+            " ".join(record.consents),
+            record.provided_by.full_name or record.provided_by.username,
+        ]
+    else:
+        row = [
+            _("Confirmation record (Art. 30)"),
+            timezone.localtime(record.received_at).strftime("%Y-%m-%d %H:%M"),
+            record.client.full_name,
+            record.client.full_name_kana,
+            record.provider.name,
+            categories,
+            record.how_obtained,
+            record.confirmed_by.full_name or record.confirmed_by.username,
+        ]
+    return [_cell(str(value)) for value in [*row, str(record.referral.public_id)]]
+
+
+@require_GET
+def agency_records_csv(request: HttpRequest) -> HttpResponse:
+    """The same records as CSV (UTF-8 with a BOM, so spreadsheet software reads Japanese)."""
+    _require_client_work(request)
+    form = RecordsFilterForm(request.GET or None)
+    name = form.cleaned_data["q"] if form.is_valid() else ""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"referral-records-{timezone.localdate():%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Kind of record"),
+            _("Date and time"),
+            _("Person"),
+            _("Reading"),
+            _("Other agency"),
+            _("Information"),
+            _("Consent / how it was obtained"),
+            _("Recorded by"),
+            _("Referral"),
+        ]
+    )
+    for record in records_for_export(viewer=request.viewer, name=name):
+        writer.writerow(_csv_row(record))
+    return response
+
+
+@require_GET
+def client_records(request: HttpRequest, client_id: UUID) -> HttpResponse:
+    """Every provision and confirmation record about one person, to answer their request to
+    know who their information was given to and where it came from."""
+    client = client_get(viewer=request.viewer, public_id=client_id)
+    records = records_for_client(viewer=request.viewer, client=client)
+    return render(
+        request,
+        "referrals/client_records.html",
+        {
+            "client": client,
+            "provisions": records.provisions,
+            "confirmations": records.confirmations,
+            "category_choices": DataCategory.choices,
+            "printed_on": timezone.localdate(),
+        },
+    )

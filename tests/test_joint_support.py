@@ -1,0 +1,375 @@
+"""Joint support (共同支援): each agency records the roles it takes on, both align the support
+policy with its history, every change is audited, and it all stops when the person's consent
+to the partner agency ends."""
+
+import re
+from datetime import date
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils.translation import gettext
+
+from audit.models import AuditEntry
+from consent.models import DataCategory
+from consent.services import consent_record, consent_withdraw
+from referrals.joint_services import joint_role_save, support_policy_agree, support_policy_propose
+from referrals.models import JointRole, JointRoleKind, SupportPolicy
+from referrals.services import referral_accept, referral_draft, referral_send
+from tests.conftest import login_as, viewer_for
+
+pytestmark = pytest.mark.django_db
+CONSENT_ENDED = (
+    "The person's consent to the partner agency has been withdrawn or has expired: "
+    "joint support cannot be changed until a new consent is recorded."
+)
+
+
+def send(tanaka, client, to, kind="joint"):
+    referral = referral_draft(
+        viewer=viewer_for(tanaka),
+        client=client,
+        fields={
+            "type": kind,
+            "to_agency": to,
+            "reason": "世帯の家計と本人の就労の両方に支援が要る",
+            "client_wishes": "働けるようになりたい。家のことも相談したい",
+            "categories": [DataCategory.BASIC, DataCategory.CONSULTATION],
+        },
+    )
+    return referral_send(viewer=viewer_for(tanaka), referral=referral)
+
+
+@pytest.fixture
+def consent(tanaka, yamamoto_case, jiritsu_b):
+    return consent_record(
+        viewer=viewer_for(tanaka),
+        client=yamamoto_case.client,
+        recipient=jiritsu_b,
+        purpose="joint_support",
+        categories=[DataCategory.BASIC, DataCategory.CONSULTATION],
+        method="written",
+    )
+
+
+@pytest.fixture
+def joint(tanaka, suzuki, yamamoto_case, jiritsu_b, consent):
+    """A joint support from station A (田中) accepted by 自立相談 B (鈴木)."""
+    return referral_accept(
+        viewer=viewer_for(suzuki), referral=send(tanaka, yamamoto_case.client, jiritsu_b)
+    )
+
+
+def role_fields(**overrides):
+    return {
+        "role": JointRoleKind.EMPLOYMENT,
+        "note": "就労準備支援事業の利用",
+        "contact_user_id": None,
+        "contact_name": "",
+        "period_from": date(2025, 4, 1),
+        "period_until": None,
+    } | overrides
+
+
+def page_url(referral):
+    return reverse("referrals:joint", args=[referral.public_id])
+
+
+class TestRoles:
+    def test_each_agency_records_its_own_role_and_it_is_audited(
+        self, tanaka, suzuki, joint, jiritsu_b, station_a
+    ):
+        employment = joint_role_save(
+            viewer=viewer_for(suzuki),
+            referral=joint,
+            fields=role_fields(contact_user_id=suzuki.pk),
+        )
+        listening = joint_role_save(
+            viewer=viewer_for(tanaka),
+            referral=joint,
+            fields=role_fields(
+                role=JointRoleKind.WATCHING_LISTENING, note="週1回の電話", contact_user_id=tanaka.pk
+            ),
+        )
+
+        assert (employment.agency, employment.contact) == (jiritsu_b, "鈴木 花子")
+        assert (listening.agency, listening.contact) == (station_a, "田中 一郎")
+        entry = AuditEntry.objects.get(target_id=str(employment.public_id))
+        assert (entry.action, entry.actor, entry.acting_agency) == (
+            "referral.joint_role_created",
+            suzuki,
+            jiritsu_b,
+        )
+        assert entry.changes["contact_user"] == [None, "鈴木 花子"]
+
+    def test_a_change_is_audited_with_what_changed(self, suzuki, joint):
+        role = joint_role_save(
+            viewer=viewer_for(suzuki), referral=joint, fields=role_fields(contact_name="外部の方")
+        )
+
+        joint_role_save(
+            viewer=viewer_for(suzuki),
+            referral=joint,
+            role=role,
+            fields={"period_until": date(2026, 3, 31)},
+        )
+
+        entry = AuditEntry.objects.get(action="referral.joint_role_saved")
+        assert entry.changes == {"period_until": [None, "2026-03-31"]}
+
+    def test_the_other_agencys_role_cannot_be_changed(self, tanaka, suzuki, joint):
+        role = joint_role_save(
+            viewer=viewer_for(suzuki), referral=joint, fields=role_fields(contact_name="担当")
+        )
+
+        with pytest.raises(PermissionDenied):
+            joint_role_save(
+                viewer=viewer_for(tanaka), referral=joint, role=role, fields={"note": "変更"}
+            )
+
+    def test_the_contact_must_be_on_this_agencys_roster(self, suzuki, sato, joint):
+        with pytest.raises(ValidationError) as error:
+            joint_role_save(
+                viewer=viewer_for(suzuki),
+                referral=joint,
+                fields=role_fields(contact_user_id=sato.pk),
+            )
+
+        assert "contact_user" in error.value.message_dict
+        assert not JointRole.objects.exists()
+
+    def test_a_role_needs_a_contact_person(self, suzuki, joint):
+        with pytest.raises(ValidationError):
+            joint_role_save(viewer=viewer_for(suzuki), referral=joint, fields=role_fields())
+
+    @pytest.mark.parametrize("persona", ["sato", "ito", "kato"])
+    def test_nobody_outside_the_two_agencies_staff_may_record_a_role(self, request, joint, persona):
+        with pytest.raises(PermissionDenied):
+            joint_role_save(
+                viewer=viewer_for(request.getfixturevalue(persona)),
+                referral=joint,
+                fields=role_fields(contact_name="誰か"),
+            )
+
+
+class TestPolicy:
+    def test_a_proposal_then_the_others_agreement_each_make_a_version(
+        self, tanaka, suzuki, joint, station_a, jiritsu_b
+    ):
+        proposed = support_policy_propose(
+            viewer=viewer_for(tanaka),
+            referral=joint,
+            text="本人のペースを尊重し、まず週1回の居場所参加から。",
+        )
+        assert (proposed.agreed_by_sender, proposed.agreed_by_recipient) == (True, False)
+
+        agreed = support_policy_agree(viewer=viewer_for(suzuki), referral=joint, policy=proposed)
+
+        assert agreed.pk != proposed.pk
+        assert agreed.text == proposed.text
+        assert agreed.agreed_by_both
+        assert (agreed.agency, agreed.created_by) == (jiritsu_b, suzuki)
+        assert list(SupportPolicy.objects.order_by("id")) == [proposed, agreed]  # the history
+        actions = list(AuditEntry.objects.order_by("id").values_list("action", "acting_agency"))
+        assert actions[-2:] == [
+            ("referral.policy_proposed", station_a.pk),
+            ("referral.policy_agreed", jiritsu_b.pk),
+        ]
+        # The policy speaks about the person: its text stays out of the audit trail.
+        assert "居場所" not in str(AuditEntry.objects.values_list("changes", flat=True))
+
+    def test_a_change_after_agreement_needs_a_new_agreement(self, tanaka, suzuki, joint):
+        first = support_policy_propose(viewer=viewer_for(tanaka), referral=joint, text="方針1")
+        support_policy_agree(viewer=viewer_for(suzuki), referral=joint, policy=first)
+
+        changed = support_policy_propose(viewer=viewer_for(suzuki), referral=joint, text="方針2")
+
+        assert (changed.agreed_by_sender, changed.agreed_by_recipient) == (False, True)
+
+    def test_agreeing_to_an_older_version_is_refused(self, tanaka, suzuki, joint):
+        first = support_policy_propose(viewer=viewer_for(tanaka), referral=joint, text="方針1")
+        support_policy_propose(viewer=viewer_for(tanaka), referral=joint, text="方針2")
+
+        with pytest.raises(ValidationError) as error:
+            support_policy_agree(viewer=viewer_for(suzuki), referral=joint, policy=first)
+
+        assert error.value.messages == [
+            gettext("A newer version has been proposed since. Read it, then agree to that one.")
+        ]
+
+    def test_the_proposer_cannot_agree_to_itself_again(self, tanaka, joint):
+        policy = support_policy_propose(viewer=viewer_for(tanaka), referral=joint, text="方針")
+
+        with pytest.raises(ValidationError):
+            support_policy_agree(viewer=viewer_for(tanaka), referral=joint, policy=policy)
+
+        assert SupportPolicy.objects.count() == 1
+
+
+class TestWhenItApplies:
+    def test_a_referral_not_yet_accepted_has_no_joint_support(
+        self, tanaka, yamamoto_case, jiritsu_b, consent
+    ):
+        sent = send(tanaka, yamamoto_case.client, jiritsu_b)
+
+        with pytest.raises(PermissionDenied):
+            support_policy_propose(viewer=viewer_for(tanaka), referral=sent, text="方針")
+
+    def test_a_tsunagi_has_no_joint_support_page(
+        self, client, tanaka, suzuki, yamamoto_case, jiritsu_b, consent
+    ):
+        tsunagi = referral_accept(
+            viewer=viewer_for(suzuki),
+            referral=send(tanaka, yamamoto_case.client, jiritsu_b, kind="tsunagi"),
+        )
+        login_as(client, suzuki)
+
+        assert client.get(page_url(tsunagi)).status_code == 404
+
+    def test_a_withdrawn_consent_stops_every_change_at_once(self, tanaka, suzuki, joint, consent):
+        support_policy_propose(viewer=viewer_for(tanaka), referral=joint, text="方針")
+
+        consent_withdraw(viewer=viewer_for(tanaka), consent=consent, how="電話で本人から")
+
+        with pytest.raises(ValidationError, match=re.escape(gettext(CONSENT_ENDED))):
+            support_policy_propose(viewer=viewer_for(tanaka), referral=joint, text="方針2")
+        with pytest.raises(ValidationError):
+            joint_role_save(
+                viewer=viewer_for(suzuki), referral=joint, fields=role_fields(contact_name="担当")
+            )
+
+    def test_after_withdrawal_the_receiving_agency_no_longer_sees_the_policy(
+        self, client, tanaka, suzuki, joint, consent
+    ):
+        support_policy_propose(viewer=viewer_for(tanaka), referral=joint, text="本人の方針の本文")
+        login_as(client, suzuki)
+        assert "本人の方針の本文" in client.get(page_url(joint)).text
+
+        consent_withdraw(viewer=viewer_for(tanaka), consent=consent, how="電話で本人から")
+
+        response = client.get(page_url(joint))
+        assert response.status_code == 200
+        assert "本人の方針の本文" not in response.text
+        assert 'id="policy-form"' not in response.text
+        client.logout()
+        login_as(client, tanaka)  # the sender wrote it: it stays in its own record
+        assert "本人の方針の本文" in client.get(page_url(joint)).text
+
+
+class TestPages:
+    @pytest.mark.parametrize(
+        ("persona", "status"),
+        [("tanaka", 200), ("suzuki", 200), ("sato", 404), ("ito", 404), ("kato", 404)],
+    )
+    def test_staff_of_either_agency_see_the_page_and_nobody_else(
+        self, client, request, joint, persona, status
+    ):
+        login_as(client, request.getfixturevalue(persona))
+
+        assert client.get(page_url(joint)).status_code == status
+        response = client.post(
+            reverse("referrals:joint_policy", args=[joint.public_id]),
+            {"action": "propose", "text": "方針"},
+        )
+        assert response.status_code == (302 if status == 200 else 404)
+
+    def test_roles_show_under_their_agency_and_only_ours_can_be_changed(
+        self, client, tanaka, suzuki, joint
+    ):
+        ours = joint_role_save(
+            viewer=viewer_for(suzuki), referral=joint, fields=role_fields(contact_user_id=suzuki.pk)
+        )
+        theirs = joint_role_save(
+            viewer=viewer_for(tanaka),
+            referral=joint,
+            fields=role_fields(role=JointRoleKind.VISITING, contact_name="伊藤 健"),
+        )
+        login_as(client, suzuki)
+
+        text = client.get(page_url(joint)).text
+
+        station_card = text.index(f'data-agency="{joint.from_agency.public_id}"')
+        own_card = text.index(f'data-agency="{joint.to_agency.public_id}"')
+        assert station_card < text.index('data-role="visiting"') < own_card
+        assert own_card < text.index('data-role="employment"')
+        assert f"?edit={ours.public_id}" in text
+        assert f"?edit={theirs.public_id}" not in text
+
+    def test_a_role_is_saved_through_the_form(self, client, suzuki, joint):
+        login_as(client, suzuki)
+
+        response = client.post(
+            reverse("referrals:joint_role", args=[joint.public_id]),
+            {
+                "role": "finance",
+                "note": "家計改善支援",
+                "contact_user": suzuki.pk,
+                "period_from": "2025-04-01",
+            },
+        )
+
+        assert response.status_code == 302
+        assert response["Location"].endswith("#roles")
+        role = JointRole.objects.get()
+        assert (role.role, role.contact_user, role.agency) == ("finance", suzuki, joint.to_agency)
+
+    def test_a_role_without_contact_keeps_what_was_typed(self, client, suzuki, joint):
+        login_as(client, suzuki)
+
+        response = client.post(
+            reverse("referrals:joint_role", args=[joint.public_id]),
+            {"role": "finance", "note": "家計改善支援", "period_from": "2025-04-01"},
+        )
+
+        assert response.status_code == 200
+        assert 'value="家計改善支援"' in response.text
+        assert not JointRole.objects.exists()
+
+    def test_the_policy_is_proposed_and_agreed_through_the_page(
+        self, client, tanaka, suzuki, joint
+    ):
+        policy_url = reverse("referrals:joint_policy", args=[joint.public_id])
+        login_as(client, tanaka)
+        client.post(policy_url, {"action": "propose", "text": "就労は自立相談B、見守りはA"})
+        client.logout()
+        login_as(client, suzuki)
+        proposed = SupportPolicy.objects.get()
+        assert 'name="action" value="agree"' in client.get(page_url(joint)).text
+
+        response = client.post(policy_url, {"action": "agree", "policy": proposed.pk})
+
+        assert response.status_code == 302
+        latest = SupportPolicy.objects.order_by("-id").first()
+        assert latest.agreed_by_both
+        text = client.get(page_url(joint)).text
+        assert 'id="agreed-policy"' in text
+        assert 'name="action" value="agree"' not in text
+
+    @pytest.mark.parametrize("number", [1, 10])
+    def test_the_page_costs_the_same_whatever_the_history(
+        self, client, tanaka, suzuki, joint, number
+    ):
+        for index in range(number):
+            joint_role_save(
+                viewer=viewer_for(tanaka if index % 2 else suzuki),
+                referral=joint,
+                fields=role_fields(contact_name=f"担当{index}"),
+            )
+            support_policy_propose(
+                viewer=viewer_for(tanaka if index % 2 else suzuki),
+                referral=joint,
+                text=f"方針 第{index}版",
+            )
+        login_as(client, suzuki)
+
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(page_url(joint))
+
+        assert response.status_code == 200
+        # 1 session, 2 user, 3 membership + agency, 4 the referral (both agencies, the
+        # sender's client and our own record joined), 5 the roles (contact joined), 6 the
+        # policy versions (agency and author joined), 7 the consent still in force, 8 our
+        # roster for the contact person
+        assert len(queries) == 8, "\n".join(q["sql"][:150] for q in queries)
