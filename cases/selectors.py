@@ -260,6 +260,8 @@ TIMELINE_KIND_CHOICES = [
     ("plan", _("Plans and reviews")),
     ("meeting", _("Meetings")),
     ("visit", _("Home visits")),
+    ("consent", _("Consents")),
+    ("referral", _("Referrals")),
     ("first_contact", _("First contact")),
 ]
 TIMELINE_KINDS = tuple(kind for kind, _label in TIMELINE_KIND_CHOICES)
@@ -321,6 +323,36 @@ def client_timeline(
         entries += [
             TimelineEntry("visit", v.visited_on, v.created_at, v)
             for v in visits.order_by("-visited_on", "-id")[:limit]
+        ]
+    if "consent" in kinds:
+        from consent.models import Consent  # the consent app builds on cases, not the reverse
+
+        consents = Consent.objects.filter(
+            client=client, client__in=client_scope(viewer=viewer)
+        ).select_related("recipient", "obtained_by", "withdrawn_by")
+        for consent in consents.order_by("-obtained_on", "-id")[:limit]:
+            entries.append(
+                TimelineEntry("consent", consent.obtained_on, consent.created_at, consent)
+            )
+            if consent.withdrawn_by_id:
+                entries.append(
+                    TimelineEntry(
+                        "consent_withdrawn", consent.ended_on, consent.created_at, consent
+                    )
+                )
+    if "referral" in kinds:
+        from referrals.models import Referral
+
+        referrals = Referral.objects.filter(
+            Q(client=client) | Q(receiving_client=client),
+            Q(client__in=client_scope(viewer=viewer))
+            | Q(receiving_client__in=client_scope(viewer=viewer)),
+        ).select_related("from_agency", "to_agency")
+        entries += [
+            TimelineEntry(
+                "referral", (r.sent_at or r.created_at).date(), r.sent_at or r.created_at, r
+            )
+            for r in referrals.order_by("-created_at", "-id")[:limit]
         ]
     if "first_contact" in kinds and client.first_direct_contact_on and holds_client(viewer, client):
         entries.append(TimelineEntry("first_contact", client.first_direct_contact_on, None, client))

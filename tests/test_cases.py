@@ -273,9 +273,9 @@ class TestQueryCounts:
         # here, so no member query), 5 cases, 6 their topics, 7 co-workers, 8 stage history,
         # the panels: 9 plans (none yet, so no prefetch), 10 supporter assignments, 11 recent
         # visits, 12 consents, 13 referrals; the timeline: 14 consultations, 15 their staff,
-        # 16 stage moves, 17 plans, 18 plan reviews, 19 meetings, 20 home visits; the quick
-        # entry's 21 partner agencies and 22 staff choices
-        assert len(queries) == 22, "\n".join(q["sql"][:150] for q in queries)
+        # 16 stage moves, 17 plans, 18 plan reviews, 19 meetings, 20 home visits, 21 consents,
+        # 22 referrals; the quick entry's 23 partner agencies and 24 staff choices
+        assert len(queries) == 24, "\n".join(q["sql"][:150] for q in queries)
 
     @pytest.mark.parametrize("count", [3, 30])
     def test_the_search_costs_the_same_for_3_or_30_matches(self, client, tanaka, count):

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.browser
 
 def field(page, label):
     """A form field by its exact label; crispy marks required ones with a trailing *."""
-    return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
+    by_label = page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
+    # Only form controls: a section labelled by the same heading is not a field.
+    return by_label.and_(page.locator("input, select, textarea"))
 
 
 def log_in(page, url, username, password):
