@@ -350,7 +350,10 @@ def client_timeline(
         ).select_related("from_agency", "to_agency")
         entries += [
             TimelineEntry(
-                "referral", (r.sent_at or r.created_at).date(), r.sent_at or r.created_at, r
+                "referral",
+                timezone.localdate(r.sent_at or r.created_at),
+                r.sent_at or r.created_at,
+                r,
             )
             for r in referrals.order_by("-created_at", "-id")[:limit]
         ]

@@ -344,3 +344,19 @@ def records_for_export(
         .order_by(*CONFIRMATION_ORDER)
         .iterator(chunk_size=500)
     )
+
+
+def referrals_awaiting_me(*, viewer: Viewer) -> list[Referral]:
+    """Referrals received by the viewer's agency and assigned to the viewer that still need
+    them: to accept or decline, or to meet the person (shown on the caseload dashboard)."""
+    if viewer.membership is None:
+        return []
+    return list(
+        Referral.objects.filter(
+            to_agency_id=viewer.membership.agency_id,
+            assignee=viewer.user,
+            status__in=[Status.SENT, Status.ACCEPTED],
+        )
+        .select_related("from_agency")
+        .order_by("sent_at", "id")[:50]
+    )

@@ -16,7 +16,7 @@ from agencies.permissions import Viewer, can_review_queues
 from audit.services import audit_record
 from cases.models import Client, Consultation, HouseholdMember, Plan, Stage
 from cases.permissions import can_edit_client, can_work_with_clients
-from cases.services import case_open, client_create
+from cases.services import case_open, client_create, client_record_first_contact
 from consent.gate import consented_categories
 from consent.models import DataCategory
 
@@ -347,6 +347,9 @@ def referral_confirm_first_contact(*, viewer: Viewer, referral: Referral, on: da
     if not updated:
         raise ValidationError(_("Only an accepted referral can be confirmed."))
     referral.refresh_from_db()
+    if referral.receiving_client_id:
+        # The first interview is the first direct contact with the person at this agency.
+        client_record_first_contact(viewer=viewer, client=referral.receiving_client, on=on)
     _audit(viewer, referral, "referral.first_contact", {"first_contact_on": [None, on.isoformat()]})
     return referral
 

@@ -219,5 +219,48 @@ class TestQueryCount:
         assert response.text.count('class="case-row') == open_cases
         # 1 session, 2 user, 3 membership + agency, 4 my open cases (client and primary
         # caseworker joined), 5 their main topics, 6 unacknowledged urgent home visits (client
-        # and supporter joined)
-        assert len(queries) == 6, "\n".join(q["sql"][:150] for q in queries)
+        # and supporter joined), 7 received referrals assigned to me
+        assert len(queries) == 7, "\n".join(q["sql"][:150] for q in queries)
+
+
+@pytest.mark.django_db
+def test_a_received_referral_assigned_to_me_waits_on_my_caseload(
+    client, tanaka, yamamoto_case, jiritsu_b, suzuki
+):
+    from agencies.models import Role
+    from agencies.services import membership_ensure
+    from consent.services import consent_record
+    from referrals.services import referral_assign, referral_draft, referral_send
+    from tests.conftest import make_user
+
+    nakajima = make_user("nakajima", "中島 健太")
+    membership_ensure(actor=None, user=nakajima, agency=jiritsu_b, role=Role.CASEWORKER)
+    consent_record(
+        viewer=viewer_for(tanaka),
+        client=yamamoto_case.client,
+        recipient=jiritsu_b,
+        purpose="referral",
+        categories=["basic"],
+        method="written",
+    )
+    referral = referral_send(
+        viewer=viewer_for(tanaka),
+        referral=referral_draft(
+            viewer=viewer_for(tanaka),
+            client=yamamoto_case.client,
+            fields={
+                "type": "tsunagi",
+                "to_agency": jiritsu_b,
+                "reason": "家計",
+                "client_wishes": "相談したい",
+                "categories": ["basic"],
+            },
+        ),
+    )
+    referral_assign(viewer=viewer_for(suzuki), referrals=[referral], assignee=nakajima)
+    login_as(client, nakajima)
+
+    response = client.get(reverse("cases:caseload"))
+
+    assert "あなたに割り当てられたつなぎ" in response.text
+    assert reverse("referrals:detail", args=[referral.public_id]) in response.text

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from agencies.permissions import can_review_queues
+from referrals.selectors import referrals_awaiting_me
 
 from ..permissions import can_work_with_clients
 from ..selectors import caseload, urgent_visits
@@ -27,12 +28,15 @@ def caseload_page(request: HttpRequest) -> HttpResponse:
     # Every unacknowledged urgent visit of the agency, not only of my cases: it must not wait
     # for the primary caseworker to be back.
     urgent = urgent_visits(viewer=viewer)
+    # Received referrals assigned to me: accept them, then meet the person.
+    awaiting = referrals_awaiting_me(viewer=viewer)
     return render(
         request,
         "cases/caseload.html",
         {
             "rows": rows,
             "urgent_visits": urgent,
+            "referrals_awaiting": awaiting,
             "urgent_client_ids": {visit.client_id for visit in urgent},
             "mine_only": mine_only,
             "may_see_agency": may_see_agency,
