@@ -3,7 +3,6 @@ corrections that keep the earlier text, and who may open a record."""
 
 import datetime
 import re
-from unittest import mock
 
 import pytest
 from django.db import connection
@@ -224,16 +223,16 @@ class TestQuickEntry:
         assert not Consultation.objects.exists()
 
     def test_a_day_without_a_year_is_the_nearest_one_in_the_fields_direction(self):
-        next_contact = TypedDateField(direction="future")
-        occurred = TypedDateField(direction="past")
+        def november_24():
+            return datetime.date(2026, 11, 24)
 
-        november_24 = datetime.date(2026, 11, 24)
+        next_contact = TypedDateField(direction="future", today=november_24)
+        occurred = TypedDateField(direction="past", today=november_24)
 
-        with mock.patch("django.utils.timezone.localdate", return_value=november_24):
-            assert next_contact.clean("1/10") == datetime.date(2027, 1, 10)
-            assert next_contact.clean("１２月１日") == datetime.date(2026, 12, 1)
-            assert occurred.clean("12/1") == datetime.date(2025, 12, 1)
-            assert occurred.clean("11/20") == datetime.date(2026, 11, 20)
+        assert next_contact.clean("1/10") == datetime.date(2027, 1, 10)
+        assert next_contact.clean("１２月１日") == datetime.date(2026, 12, 1)
+        assert occurred.clean("12/1") == datetime.date(2025, 12, 1)
+        assert occurred.clean("11/20") == datetime.date(2026, 11, 20)
 
     def test_tags_may_be_separated_by_commas_or_japanese_commas(self):
         assert split_tags(" 家族, 就労、面談，家族 ､通院,, ") == ["家族", "就労", "面談", "通院"]

@@ -54,8 +54,9 @@ class TypedDateField(forms.DateField):
 
     default_error_messages = {"invalid": _("Enter a date like 2026-12-01, 12/1 or +7.")}
 
-    def __init__(self, *, direction: str, **kwargs):
+    def __init__(self, *, direction: str, today=timezone.localdate, **kwargs):
         self.direction = direction  # "past" (it happened) or "future" (it is planned)
+        self.today = today  # a clock, so a test can fix the day without patching Django
         kwargs.setdefault(
             "widget",
             forms.DateInput(format="%Y-%m-%d", attrs={"autocomplete": "off", "size": 10}),
@@ -68,7 +69,7 @@ class TypedDateField(forms.DateField):
         if isinstance(value, datetime.date):
             return value
         text = re.sub(r"\s", "", unicodedata.normalize("NFKC", str(value)))
-        today = timezone.localdate()
+        today = self.today()
         try:
             if match := re.fullmatch(r"([+-])(\d{1,3})日?", text):
                 days = int(match[2])
