@@ -21,4 +21,9 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),
     },
+    # */5 * * * *  Every five minutes: find due reminders, create their rows, send the unsent.
+    "reminders-sweep": {
+        "task": "reminders.tasks.sweep",
+        "schedule": crontab(minute="*/5"),
+    },
 }

@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "cases",
     "consent",
     "referrals",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Reminders: links in emails need the address people open Tsunagu at; a failed email is retried
+# after REMINDERS_RETRY_BACKOFF_SECONDS, doubling each time (tests make it seconds).
+BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000")
+REMINDERS_RETRY_BACKOFF_SECONDS = env_int("REMINDERS_RETRY_BACKOFF_SECONDS", 60)
+REMINDERS_SEND_MAX_RETRIES = env_int("REMINDERS_SEND_MAX_RETRIES", 8)
 
 # --- Email ------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("consent/", include("consent.urls")),
     path("referrals/", include("referrals.urls")),
+    path("reminders/", include("reminders.urls")),
     # The language switch works on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),

@@ -159,6 +159,11 @@ MATRIX = {
     "referrals:joint": (a("referral_id"), BOTH_SIDES),
     "referrals:joint_role": (a("referral_id"), POST_ONLY),
     "referrals:joint_policy": (a("referral_id"), POST_ONLY),
+    # Reminders: everyone signed in has their own (possibly empty) notification centre
+    "reminders:list": (None, SIGNED_IN),
+    "reminders:badge": (None, SIGNED_IN),
+    "reminders:read": (lambda f: ["00000000-0000-0000-0000-000000000000"], POST_ONLY),
+    "reminders:read_all": (None, POST_ONLY),
 }
 
 # Views outside the matrix on purpose, with the reason.

@@ -50,6 +50,7 @@ from cases.services import (
     plan_record_agreement,
     supporter_assign,
 )
+from reminders.services import reminders_sweep
 
 PREFECTURE, NAGANO, MATSUMOTO, UEDA = "200000", "202011", "202029", "202037"
 
@@ -264,6 +265,9 @@ class Command(BaseCommand):
                 )
             self._clients(users["tanaka"])
             self._plans_and_visits(users["tanaka"], agencies)
+        # 山本's planned contact is overdue and 小川's is due today: sweep once now so the
+        # notification centre shows them at once; the beat's first sweep sends the email.
+        reminders_sweep()
         with translation.override("ja"):
             self._print(credentials)
 

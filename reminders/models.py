@@ -1,0 +1,73 @@
+"""Reminders: one row per (kind, target, due date, recipient), so none is ever created twice.
+
+The row holds no personal information: the text a person reads is built when it is shown, from
+the kind and the target, and the email says only which kinds and how many.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    NEXT_CONTACT_DUE = "next_contact_due", _("Planned contact is due")
+    NEXT_CONTACT_OVERDUE = "next_contact_overdue", _("Planned contact is overdue")
+    NO_CONTACT_30 = "no_contact_30", _("No contact for 30 days")
+    NO_CONTACT_60_SUPERVISOR = "no_contact_60_supervisor", _("No contact for 60 days")
+    REFERRAL_UNANSWERED = "referral_unanswered", _("Referral not answered")
+    PLAN_REVIEW_DUE = "plan_review_due", _("Plan review is coming up")
+    CONSENT_EXPIRING = "consent_expiring", _("Consent is about to expire")
+
+
+class TargetType(models.TextChoices):
+    CASE = "case", _("Case")
+    REFERRAL = "referral", _("Referral")
+    PLAN = "plan", _("Support plan")
+    CONSENT = "consent", _("Consent")
+
+
+class Reminder(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    target_type = models.CharField(max_length=20, choices=TargetType.choices)
+    # The target's public id: never a name, and stable across renames.
+    target_id = models.CharField(max_length=64)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reminders"
+    )
+    due_on = models.DateField(_("due on"))
+    created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Set when the condition went away before sending: such a row is never sent nor shown.
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "target_type", "target_id", "due_on", "recipient"],
+                name="reminder_once",
+            ),
+        ]
+        indexes = [
+            # The notification centre: one person's reminders in one agency, newest first.
+            models.Index(fields=["recipient", "agency", "-created_at", "-id"]),
+            # The sender's and the sweep's work list: pending rows only.
+            models.Index(
+                fields=["id"],
+                condition=Q(sent_at__isnull=True, cancelled_at__isnull=True),
+                name="reminder_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.target_type}:{self.target_id} @ {self.due_on}"

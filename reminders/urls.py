@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reminders"
+
+urlpatterns = [
+    path("", views.reminder_list, name="list"),
+    path("<uuid:public_id>/read/", views.reminder_read, name="read"),
+    path("badge/", views.reminder_badge, name="badge"),
+    path("read-all/", views.reminder_read_all, name="read_all"),
+]

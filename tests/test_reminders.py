@@ -1,0 +1,671 @@
+"""Reminders: the seven conditions, exactly-once creation and sending, the notification centre."""
+
+import email
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from reminders.models import Kind, Reminder
+from reminders.services import (
+    reminder_claim_unsent,
+    reminders_send_due,
+    reminders_sweep,
+)
+from tests.conftest import login_as, make_user, viewer_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def today():
+    return timezone.localdate()
+
+
+def live(kind=None):
+    """(kind, recipient username, due date) of every reminder not cancelled."""
+    rows = Reminder.objects.filter(cancelled_at=None)
+    if kind:
+        rows = rows.filter(kind=kind)
+    return {(r.kind, r.recipient.username, r.due_on) for r in rows.select_related("recipient")}
+
+
+def log_contact(user, case, *, days_ago=0, next_in=None):
+    from cases.services import consultation_log
+
+    return consultation_log(
+        viewer=viewer_for(user),
+        case=case,
+        fields={
+            "method": "phone",
+            "summary": "電話",
+            "occurred_on": today() - timedelta(days=days_ago),
+            "next_contact_on": today() + timedelta(days=next_in) if next_in is not None else None,
+        },
+    )
+
+
+@pytest.fixture
+def case_opened(tanaka, yamamoto):
+    """山本's case, opened ``days`` ago."""
+    from cases.services import case_open
+
+    def open_case(days: int):
+        return case_open(
+            viewer=viewer_for(tanaka),
+            client=yamamoto,
+            fields={"origin": "family", "opened_on": today() - timedelta(days=days)},
+            topics=["hikikomori"],
+            main_topic="hikikomori",
+            primary_worker=tanaka,
+        )
+
+    return open_case
+
+
+@pytest.fixture
+def kimura(station_a):
+    """木村: supervisor of station A."""
+    from agencies.models import Role
+    from agencies.services import membership_ensure
+
+    user = make_user("kimura", "木村 主任")
+    membership_ensure(actor=None, user=user, agency=station_a, role=Role.SUPERVISOR)
+    return user
+
+
+# --- The conditions ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_next_contact_due_fires_on_the_day_and_stops_when_the_contact_is_logged(
+    tanaka, yamamoto_case
+):
+    log_contact(tanaka, yamamoto_case, days_ago=7, next_in=0)
+
+    reminders_sweep(today=today())
+    assert live() == {(Kind.NEXT_CONTACT_DUE, "tanaka", today())}
+
+    log_contact(tanaka, yamamoto_case, next_in=14)
+    reminders_sweep(today=today())
+    assert live() == set()
+    assert Reminder.objects.get().cancelled_at is not None
+
+
+@pytest.mark.django_db
+def test_next_contact_due_does_not_fire_before_the_day(tanaka, yamamoto_case):
+    log_contact(tanaka, yamamoto_case, days_ago=1, next_in=1)
+    reminders_sweep(today=today())
+    assert live() == set()
+
+
+@pytest.mark.django_db
+def test_next_contact_overdue_fires_three_days_after_and_stops_when_contacted(
+    tanaka, yamamoto_case
+):
+    log_contact(tanaka, yamamoto_case, days_ago=10, next_in=-3)
+
+    reminders_sweep(today=today())
+    assert live() == {(Kind.NEXT_CONTACT_OVERDUE, "tanaka", today())}
+
+    log_contact(tanaka, yamamoto_case)
+    reminders_sweep(today=today())
+    assert live() == set()
+
+
+@pytest.mark.django_db
+def test_no_contact_for_30_days_reminds_the_caseworker_and_60_the_supervisor(
+    tanaka, kimura, case_opened
+):
+    case = case_opened(61)
+
+    reminders_sweep(today=today())
+    assert live() == {
+        (Kind.NO_CONTACT_30, "tanaka", case.opened_on + timedelta(days=30)),
+        (Kind.NO_CONTACT_60_SUPERVISOR, "kimura", case.opened_on + timedelta(days=60)),
+    }
+
+    log_contact(tanaka, case)
+    reminders_sweep(today=today())
+    assert live() == set()
+
+
+@pytest.mark.django_db
+def test_no_contact_does_not_fire_within_30_days_of_the_last_contact(tanaka, case_opened):
+    case = case_opened(90)
+    log_contact(tanaka, case, days_ago=29)
+    reminders_sweep(today=today())
+    assert live() == set()
+
+
+@pytest.fixture
+def sent_introduction(tanaka, suzuki, yamamoto_case, jiritsu_b):
+    from referrals.services import referral_draft, referral_send
+
+    referral = referral_draft(
+        viewer=viewer_for(tanaka),
+        client=yamamoto_case.client,
+        fields={
+            "type": "introduction",
+            "to_agency": jiritsu_b,
+            "reason": "就労の相談",
+            "client_wishes": "話を聞いてみたい",
+        },
+    )
+    return referral_send(viewer=viewer_for(tanaka), referral=referral)
+
+
+@pytest.mark.django_db
+def test_an_unanswered_referral_reminds_the_receiving_supervisors_until_answered(
+    suzuki, sent_introduction
+):
+    from referrals.models import Referral
+    from referrals.services import referral_decline
+
+    # Sent three weeks ago: well past 3 business days, whatever the holidays.
+    Referral.objects.filter(pk=sent_introduction.pk).update(
+        sent_at=timezone.now() - timedelta(days=21)
+    )
+
+    reminders_sweep(today=today())
+    assert {(k, u) for k, u, _d in live()} == {(Kind.REFERRAL_UNANSWERED, "suzuki")}
+
+    referral_decline(
+        viewer=viewer_for(suzuki),
+        referral=Referral.objects.get(pk=sent_introduction.pk),
+        reason="対象外",
+    )
+    reminders_sweep(today=today())
+    assert live() == set()
+
+
+@pytest.mark.django_db
+def test_a_referral_sent_today_is_not_yet_unanswered(suzuki, sent_introduction):
+    reminders_sweep(today=today())
+    assert live(Kind.REFERRAL_UNANSWERED) == set()
+
+
+@pytest.fixture
+def agreed_plan(tanaka, yamamoto_case):
+    from cases.services import plan_create, plan_goal_save, plan_item_save, plan_record_agreement
+
+    def make(review_in: int, *, agree: bool = True):
+        viewer = viewer_for(tanaka)
+        plan = plan_create(
+            viewer=viewer, case=yamamoto_case, review_on=today() + timedelta(days=review_in)
+        )
+        plan_goal_save(viewer=viewer, plan=plan, goal=None, text="週1回外出する")
+        plan_item_save(
+            viewer=viewer, plan=plan, item=None, fields={"what": "見守り", "agency": viewer.agency}
+        )
+        if agree:
+            plan = plan_record_agreement(
+                viewer=viewer, plan=plan, agreed_on=today() - timedelta(days=30), method="oral"
+            )
+        return plan
+
+    return make
+
+
+@pytest.mark.django_db
+def test_plan_review_fires_a_week_before_and_stops_once_reviewed(tanaka, agreed_plan):
+    from cases.services import plan_review_record
+
+    plan = agreed_plan(5)
+
+    reminders_sweep(today=today())
+    assert live() == {(Kind.PLAN_REVIEW_DUE, "tanaka", plan.review_on - timedelta(days=7))}
+
+    plan_review_record(
+        viewer=viewer_for(tanaka),
+        plan=plan,
+        reviewed_on=today(),
+        note="",
+        goal_results=[{"goal": g, "achievement": "partly"} for g in plan.goals.all()],
+    )
+    reminders_sweep(today=today())
+    assert live() == set()
+
+
+@pytest.mark.django_db
+def test_plan_review_does_not_fire_early_or_for_a_draft(agreed_plan):
+    agreed_plan(8)
+    reminders_sweep(today=today())
+    assert live() == set()
+
+
+@pytest.mark.django_db
+def test_plan_review_does_not_fire_for_a_draft(agreed_plan):
+    agreed_plan(3, agree=False)
+    reminders_sweep(today=today())
+    assert live() == set()
+
+
+@pytest.fixture
+def consent_ending(tanaka, yamamoto_case, jiritsu_b):
+    from consent.services import consent_record
+
+    def make(ends_in: int, **extra):
+        return consent_record(
+            viewer=viewer_for(tanaka),
+            client=yamamoto_case.client,
+            recipient=jiritsu_b,
+            purpose="joint_support",
+            categories=["basic"],
+            method="oral",
+            obtained_on=today() - timedelta(days=300),
+            valid_until=today() + timedelta(days=ends_in),
+            **extra,
+        )
+
+    return make
+
+
+@pytest.mark.django_db
+def test_consent_expiring_fires_14_days_before_and_stops_when_renewed(
+    tanaka, consent_ending, jiritsu_b, yamamoto_case
+):
+    from consent.services import consent_record
+
+    consent = consent_ending(10)
+
+    reminders_sweep(today=today())
+    assert live() == {(Kind.CONSENT_EXPIRING, "tanaka", consent.valid_until - timedelta(days=14))}
+
+    consent_record(
+        viewer=viewer_for(tanaka),
+        client=yamamoto_case.client,
+        recipient=jiritsu_b,
+        purpose="joint_support",
+        categories=["basic"],
+        method="oral",
+        valid_until=today() + timedelta(days=365),
+        replaces=consent,
+    )
+    reminders_sweep(today=today())
+    assert live() == set()
+
+
+@pytest.mark.django_db
+def test_consent_expiring_does_not_fire_more_than_14_days_before(consent_ending):
+    consent_ending(15)
+    reminders_sweep(today=today())
+    assert live() == set()
+
+
+# --- Exactly once -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_running_the_sweep_twice_creates_each_reminder_once(tanaka, kimura, case_opened, jiritsu_b):
+    from consent.services import consent_record
+
+    case = case_opened(70)
+    log_contact(tanaka, case, days_ago=65, next_in=-60)
+    consent_record(
+        viewer=viewer_for(tanaka),
+        client=case.client,
+        recipient=jiritsu_b,
+        purpose="joint_support",
+        categories=["basic"],
+        method="oral",
+        obtained_on=today() - timedelta(days=300),
+        valid_until=today() + timedelta(days=3),
+    )
+
+    first = reminders_sweep(today=today(), batch_size=1)
+    count = Reminder.objects.count()
+    second = reminders_sweep(today=today(), batch_size=1)
+
+    assert first == count == 4  # overdue, 30 days, 60 days (to the supervisor), consent
+    assert second == 0
+    assert Reminder.objects.count() == count
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_the_same_time_create_each_reminder_once(tanaka, kimura, case_opened):
+    case = case_opened(70)
+    log_contact(tanaka, case, days_ago=65, next_in=-60)
+    start = threading.Barrier(2)
+    results, errors = [], []
+
+    def run():
+        try:
+            start.wait()
+            results.append(reminders_sweep(today=today(), batch_size=1))
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Reminder.objects.count() == 3
+    assert sum(results) == 3  # every row was created by exactly one of them
+
+
+@pytest.mark.django_db
+def test_a_claimed_reminder_is_not_claimed_again(tanaka, yamamoto_case):
+    log_contact(tanaka, yamamoto_case, days_ago=7, next_in=0)
+    reminders_sweep(today=today())
+
+    assert len(reminder_claim_unsent(10)) == 1
+    assert reminder_claim_unsent(10) == []
+
+
+@pytest.mark.django_db
+def test_sending_rechecks_the_condition_and_sends_nothing_when_it_has_gone(
+    tanaka, yamamoto_case, mailoutbox
+):
+    log_contact(tanaka, yamamoto_case, days_ago=7, next_in=0)
+    reminders_sweep(today=today())
+    ids = list(Reminder.objects.values_list("id", flat=True))
+
+    log_contact(tanaka, yamamoto_case, next_in=7)  # logged after the sweep, before sending
+    result = reminders_send_due(ids=ids, today=today())
+
+    assert result.sent == 0
+    assert mailoutbox == []
+    reminder = Reminder.objects.get()
+    assert reminder.sent_at is None
+    assert reminder.cancelled_at is not None
+
+
+@pytest.mark.django_db
+def test_the_email_names_kinds_and_counts_but_no_client(tanaka, yamamoto_case, mailoutbox):
+    tanaka.email = "tanaka@example.jp"
+    tanaka.save()
+    log_contact(tanaka, yamamoto_case, days_ago=10, next_in=-3)
+    reminders_sweep(today=today())
+    ids = list(Reminder.objects.values_list("id", flat=True))
+
+    assert reminders_send_due(ids=ids, today=today()).sent == 1
+    assert reminders_send_due(ids=ids, today=today()).sent == 0  # a retry sends nothing
+
+    (message,) = mailoutbox
+    assert message.to == ["tanaka@example.jp"]
+    text = message.subject + message.body
+    for personal in ("山本", "ヤマモト", "090-0000-1111", str(yamamoto_case.public_id)):
+        assert personal not in text
+    assert reverse("reminders:list") in message.body
+
+
+@pytest.mark.django_db
+def test_a_failed_email_is_put_back_for_a_retry(tanaka, yamamoto_case, settings):
+    tanaka.email = "tanaka@example.jp"
+    tanaka.save()
+    log_contact(tanaka, yamamoto_case, days_ago=10, next_in=-3)
+    reminders_sweep(today=today())
+    ids = list(Reminder.objects.values_list("id", flat=True))
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
+        }
+    }
+
+    result = reminders_send_due(ids=ids, today=today())
+
+    assert result.failed_ids == ids
+    reminder = Reminder.objects.get()
+    assert reminder.sent_at is None
+    assert reminder.failed_at is not None
+    assert reminder.error
+    assert reminder.attempts == 1
+
+
+# --- A real worker process --------------------------------------------------------------------
+
+
+@pytest.fixture
+def mail_worker(tmp_path):
+    """A real `celery worker` process on its own queue, on this test's PostgreSQL database,
+    writing its mail to files under ``tmp_path``."""
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    redis_url = os.environ["REDIS_URL"]
+    queue = f"test-{uuid.uuid4().hex}"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"EMAIL_HOST", "DJANGO_ENV", "PYTEST_XDIST_WORKER"}
+    }
+    env |= {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CELERY_RESULT_BACKEND": redis_url,
+        "TSUNAGU_VAR_DIR": str(tmp_path),
+        "SECRET_KEY": "reminder-worker-test-secret-key-reminder-worker-test",
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            queue,
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield queue, redis_url, tmp_path / "mail"
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def _mails(folder: Path) -> list[email.message.Message]:
+    messages = []
+    for path in sorted(folder.glob("*")) if folder.exists() else []:
+        for part in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+            if part.strip():
+                messages.append(email.message_from_bytes(part.strip()))
+    return messages
+
+
+def _text(message: email.message.Message) -> str:
+    subject = str(email.header.make_header(email.header.decode_header(message["Subject"])))
+    return subject + message.get_payload(decode=True).decode()
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_process_sends_each_reminder_once_even_when_asked_twice(
+    mail_worker, tanaka, kimura, case_opened
+):
+    from celery.backends.redis import RedisBackend
+
+    from config.celery import app as celery_app
+    from reminders.tasks import send_due
+
+    queue, redis_url, mail_dir = mail_worker
+    for user in (tanaka, kimura):
+        user.email = f"{user.username}@example.jp"
+        user.save()
+    case = case_opened(70)
+    log_contact(tanaka, case, days_ago=65, next_in=-60)
+    reminders_sweep(today=today())
+    ids = list(Reminder.objects.values_list("id", flat=True))
+    assert len(ids) == 3
+
+    backend = RedisBackend(app=celery_app, url=redis_url)
+    first = send_due.apply_async(args=[ids], queue=queue)
+    second = send_due.apply_async(args=[ids], queue=queue)
+    sent = [celery_app.AsyncResult(r.id, backend=backend).get(timeout=60) for r in (first, second)]
+
+    assert sorted(sent) == [0, 3]
+    assert set(Reminder.objects.values_list("attempts", flat=True)) == {1}
+    assert not Reminder.objects.filter(sent_at=None).exists()
+    deadline = time.monotonic() + 10
+    while len(_mails(mail_dir)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    mails = _mails(mail_dir)
+    assert sorted(m["To"] for m in mails) == ["kimura@example.jp", "tanaka@example.jp"]
+    for message in mails:
+        text = _text(message)
+        assert "/reminders/" in text
+        for personal in ("山本", "ヤマモト", "090-0000-1111"):
+            assert personal not in text
+
+
+# --- The notification centre ------------------------------------------------------------------
+
+
+@pytest.fixture
+def tanakas_reminder(tanaka, yamamoto_case):
+    log_contact(tanaka, yamamoto_case, days_ago=10, next_in=-3)
+    reminders_sweep(today=today())
+    return Reminder.objects.get(recipient=tanaka)
+
+
+@pytest.mark.django_db
+def test_the_header_badge_counts_unread_reminders(client, tanaka, tanakas_reminder):
+    login_as(client, tanaka)
+
+    page = client.get(reverse("cases:caseload")).content.decode()
+    badge = client.get(reverse("reminders:badge")).content.decode()
+
+    assert 'id="reminder-badge"' in page
+    assert reverse("reminders:badge") in page
+    assert ">1<span" in badge
+
+
+@pytest.mark.django_db
+def test_opening_a_reminder_marks_it_read_and_lands_on_the_case(
+    client, tanaka, tanakas_reminder, yamamoto_case
+):
+    login_as(client, tanaka)
+
+    response = client.post(reverse("reminders:read", args=[tanakas_reminder.public_id]))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("cases:client", args=[yamamoto_case.client.public_id])
+    tanakas_reminder.refresh_from_db()
+    assert tanakas_reminder.read_at is not None
+    badge = client.get(reverse("reminders:badge")).content.decode()
+    assert ">1<span" not in badge
+
+
+@pytest.mark.django_db
+def test_mark_all_read(client, tanaka, tanakas_reminder):
+    login_as(client, tanaka)
+
+    response = client.post(reverse("reminders:read_all"))
+
+    assert response.status_code == 302
+    assert not Reminder.objects.filter(read_at=None).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["yamada", "suzuki", "sysadmin"])
+def test_another_persons_reminder_is_a_404(request, client, persona, tanakas_reminder):
+    login_as(client, request.getfixturevalue(persona))
+
+    response = client.post(reverse("reminders:read", args=[tanakas_reminder.public_id]))
+
+    assert response.status_code == 404
+    tanakas_reminder.refresh_from_db()
+    assert tanakas_reminder.read_at is None
+
+
+@pytest.mark.django_db
+def test_the_list_shows_the_kind_and_a_link_but_no_client_name(
+    client, tanaka, tanakas_reminder, yamamoto_case
+):
+    login_as(client, tanaka)
+
+    page = client.get(reverse("reminders:list")).content.decode()
+
+    assert reverse("reminders:read", args=[tanakas_reminder.public_id]) in page
+    assert "山本" not in page
+
+
+def _reminders(user, agency, count):
+    Reminder.objects.bulk_create(
+        Reminder(
+            kind=Kind.NEXT_CONTACT_DUE,
+            target_type="case",
+            target_id=str(uuid.uuid4()),
+            agency=agency,
+            recipient=user,
+            due_on=today(),
+            created_at=timezone.now(),
+        )
+        for _ in range(count)
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_list_takes_the_same_queries_for_3_and_30_reminders(client, tanaka, station_a, count):
+    login_as(client, tanaka)
+    _reminders(tanaka, station_a, count)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("reminders:list"))
+
+    assert response.status_code == 200
+    assert response.content.decode().count("reminder-") >= count
+    # session, user, membership (middleware), the page of reminders, the cases for the links
+    # (the header badge comes by htmx in its own request)
+    assert len(queries) == 5, [q["sql"] for q in queries]
+
+
+@pytest.mark.django_db
+def test_mark_read_with_htmx_answers_the_row(client, tanaka, tanakas_reminder):
+    login_as(client, tanaka)
+
+    response = client.post(
+        reverse("reminders:read", args=[tanakas_reminder.public_id]), headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200
+    assert f'id="reminder-{tanakas_reminder.public_id}"' in response.content.decode()
+    assert "<html" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_demo_caseworker_has_reminders_right_after_seeding(settings, tmp_path):
+    from django.core.management import call_command
+
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+    kinds = set(
+        Reminder.objects.filter(recipient__username="tanaka").values_list("kind", flat=True)
+    )
+    assert {Kind.NEXT_CONTACT_OVERDUE, Kind.NEXT_CONTACT_DUE} <= kinds
