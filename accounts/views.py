@@ -5,12 +5,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from agencies.permissions import is_system_admin
 from cases.permissions import can_work_with_clients, is_supporter
 from config.celery import app as celery_app
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    if request.membership is None and not request.user.is_system_admin:
+    if request.membership is None and not is_system_admin(request.user):
         return redirect("agencies:choose")
     # Caseworkers and supervisors start the day at their caseload.
     if can_work_with_clients(request.viewer):

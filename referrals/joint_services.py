@@ -18,46 +18,15 @@ from django.utils.translation import gettext as _
 from agencies.models import Membership
 from agencies.permissions import Viewer
 from audit.services import MASK, audit_record, diff
-from cases.permissions import can_work_with_clients
 from consent.gate import valid_consents
 
-from .models import JointRole, JointRoleKind, Referral, ReferralType, Status, SupportPolicy
+from .models import JointRole, JointRoleKind, Referral, SupportPolicy
+from .permissions import Side, can_change_joint_support, can_see_joint_support, side_of
 
 # Joint support is worked on once the partner accepted, and read afterwards too.
-CHANGEABLE_STATUSES = {Status.ACCEPTED, Status.IN_SUPPORT}
-VISIBLE_STATUSES = CHANGEABLE_STATUSES | {Status.COMPLETED}
 # What a caller may set (the contact by user id), and what the audit entry shows (by name).
 ROLE_FIELDS = ("role", "note", "contact_user_id", "contact_name", "period_from", "period_until")
 ROLE_AUDITED = ("role", "note", "contact_user", "contact_name", "period_from", "period_until")
-
-
-class Side:
-    SENDER = "sender"
-    RECIPIENT = "recipient"
-
-
-def side_of(viewer: Viewer, referral: Referral) -> str | None:
-    """Which of the two agencies the viewer acts for, if either."""
-    agency_id = viewer.membership.agency_id if viewer.membership else None
-    if agency_id == referral.from_agency_id:
-        return Side.SENDER
-    if agency_id == referral.to_agency_id:
-        return Side.RECIPIENT
-    return None
-
-
-def can_see_joint_support(viewer: Viewer, referral: Referral) -> bool:
-    """Caseworkers and supervisors of either agency, once the joint referral was accepted."""
-    return bool(
-        referral.type == ReferralType.JOINT
-        and referral.status in VISIBLE_STATUSES
-        and can_work_with_clients(viewer)
-        and side_of(viewer, referral) is not None
-    )
-
-
-def can_change_joint_support(viewer: Viewer, referral: Referral) -> bool:
-    return can_see_joint_support(viewer, referral) and referral.status in CHANGEABLE_STATUSES
 
 
 def _check(viewer: Viewer, referral: Referral) -> Referral:
@@ -156,7 +125,7 @@ def support_policy_propose(*, viewer: Viewer, referral: Referral, text: str) -> 
         referral=referral,
         text=text,
         agreed_by_sender=side == Side.SENDER,
-        agreed_by_recipient=side == Side.RECIPIENT,
+        agreed_by_recipient=side == Side.RECEIVER,
         agency=viewer.membership.agency,
         created_by=viewer.user,
     )
@@ -195,7 +164,7 @@ def support_policy_agree(
         referral=referral,
         text=latest.text,
         agreed_by_sender=latest.agreed_by_sender or side == Side.SENDER,
-        agreed_by_recipient=latest.agreed_by_recipient or side == Side.RECIPIENT,
+        agreed_by_recipient=latest.agreed_by_recipient or side == Side.RECEIVER,
         agency=viewer.membership.agency,
         created_by=viewer.user,
     )

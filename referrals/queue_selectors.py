@@ -25,8 +25,8 @@ from consent.models import DataCategory
 from core.business_days import add_business_days, business_days_between
 from core.pagination import keyset_page
 
-from .joint_services import Side, can_change_joint_support, can_see_joint_support, side_of
 from .models import JointRole, Referral, ReferralType, Status, SupportPolicy
+from .permissions import Side, can_change_joint_support, can_see_joint_support, side_of
 
 INCOMING, OUTGOING = "incoming", "outgoing"
 # The tabs of a queue, in the order a referral moves. Drafts are the sender's alone.

@@ -44,11 +44,7 @@ from .models import (
     ReferralType,
     Status,
 )
-
-
-class Side:
-    SENDER = "sender"
-    RECEIVER = "receiver"
+from .permissions import Side, side_of
 
 
 def referral_scope(*, viewer: Viewer) -> QuerySet[Referral]:
@@ -62,13 +58,6 @@ def referral_scope(*, viewer: Viewer) -> QuerySet[Referral]:
         # The receiver sees nothing of a draft, nor an introduction (nothing was sent).
         | (Q(to_agency_id=agency_id, sent_at__isnull=False) & ~Q(type=ReferralType.INTRODUCTION))
     )
-
-
-def referral_side(viewer: Viewer, referral: Referral) -> str:
-    """Which end of the referral the viewer stands at (only for a referral in their scope)."""
-    if viewer.membership and viewer.membership.agency_id == referral.from_agency_id:
-        return Side.SENDER
-    return Side.RECEIVER
 
 
 def referral_get(*, viewer: Viewer, public_id: UUID) -> Referral:
@@ -241,7 +230,7 @@ def referral_snapshot(*, viewer: Viewer, referral: Referral) -> list[SnapshotSec
         return []
     labels = dict(DataCategory.choices)
     visible = set(referral.categories)
-    if referral_side(viewer, referral) == Side.RECEIVER:
+    if side_of(viewer, referral) == Side.RECEIVER:
         if referral.status == Status.SENT:
             # Re-check consent on every view: it may have been withdrawn since sending.
             visible &= set(

@@ -15,7 +15,7 @@ from agencies.models import Agency, Membership, Role
 from agencies.permissions import Viewer, can_review_queues
 from audit.services import audit_record
 from cases.models import Client, Consultation, HouseholdMember, Plan, Stage
-from cases.permissions import can_edit_client, can_work_with_clients
+from cases.permissions import can_edit_client
 from cases.services import case_open, client_create, client_record_first_contact
 from consent.gate import consented_categories
 from consent.models import DataCategory
@@ -30,6 +30,7 @@ from .models import (
     Status,
     Urgency,
 )
+from .permissions import can_answer, can_write_to_thread
 
 REFERRAL_FIELDS = (
     "type",
@@ -170,8 +171,10 @@ def referral_send(*, viewer: Viewer, referral: Referral) -> Referral:
     if referral.status != Status.DRAFT:
         raise ValidationError(_("This referral has been sent already."))
     # Re-check consent at send time: it may have been withdrawn since the draft.
+    covered = {}
     if referral.type in NEEDS_CONSENT:
-        missing = _missing_consent(referral)
+        covered = consented_categories(client=referral.client, recipient=referral.to_agency)
+        missing = [c for c in referral.categories if c not in covered]
         if missing:
             labels = dict(DataCategory.choices)
             raise ValidationError(
@@ -185,7 +188,6 @@ def referral_send(*, viewer: Viewer, referral: Referral) -> Referral:
     referral.status = Status.SENT
     referral.sent_at = now
     if referral.type in NEEDS_CONSENT:
-        covered = consented_categories(client=referral.client, recipient=referral.to_agency)
         referral.snapshot = build_snapshot(referral.client, referral.categories)
         ProvisionRecord.objects.create(
             referral=referral,
@@ -218,7 +220,7 @@ def referral_withdraw(*, viewer: Viewer, referral: Referral) -> Referral:
 
 
 def _receiving(viewer: Viewer, referral: Referral) -> None:
-    if not (can_work_with_clients(viewer) and viewer.membership.agency_id == referral.to_agency_id):
+    if not can_answer(viewer, referral):
         raise PermissionDenied
 
 
@@ -356,8 +358,7 @@ def referral_confirm_first_contact(*, viewer: Viewer, referral: Referral, on: da
 
 @transaction.atomic
 def referral_message_post(*, viewer: Viewer, referral: Referral, body: str) -> ReferralMessage:
-    involved = {referral.from_agency_id, referral.to_agency_id}
-    if not can_work_with_clients(viewer) or viewer.membership.agency_id not in involved:
+    if not can_write_to_thread(viewer, referral):
         raise PermissionDenied
     if not body.strip():
         raise ValidationError({"body": _("Write a message.")})

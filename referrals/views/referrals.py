@@ -48,15 +48,14 @@ from ..models import (
     Status,
     Urgency,
 )
+from ..permissions import Side, side_of
 from ..selectors import (
-    Side,
     confirmation_records_for_agency,
     provision_records_for_agency,
     receiving_staff,
     records_for_client,
     records_for_export,
     referral_get,
-    referral_side,
     referral_snapshot,
 )
 
@@ -170,7 +169,7 @@ def referral_new(request: HttpRequest, client_id: UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def referral_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     referral = referral_get(viewer=request.viewer, public_id=public_id)
-    if referral_side(request.viewer, referral) != Side.SENDER:
+    if side_of(request.viewer, referral) != Side.SENDER:
         raise Http404
     if referral.status != Status.DRAFT:
         messages.info(request, _("Only a draft can be changed."))
@@ -192,7 +191,7 @@ def _detail(
     message_form: MessageForm | None = None,
 ) -> HttpResponse:
     viewer = request.viewer
-    side = referral_side(viewer, referral)
+    side = side_of(viewer, referral)
     sender = side == Side.SENDER
     snapshot = referral_snapshot(viewer=viewer, referral=referral)
     can_answer = not sender and referral.status == Status.SENT
@@ -361,7 +360,7 @@ def message_post(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def referral_print(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """For the person: the receiving agency's contact, opening hours and note, on A4."""
     referral = referral_get(viewer=request.viewer, public_id=public_id)
-    if referral_side(request.viewer, referral) != Side.SENDER:
+    if side_of(request.viewer, referral) != Side.SENDER:
         raise Http404
     return render(
         request,
