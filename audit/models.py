@@ -41,3 +41,50 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_label}"
+
+
+class AccessOutcome(models.TextChoices):
+    SHOWN = "shown", _("Shown")
+    DENIED = "denied", _("Denied")
+
+
+class AccessEntry(models.Model):
+    """One look at a client's record by someone outside the holding agency (or a system admin),
+    or one denied attempt. Written before the page is shown: no entry, no page (fail closed).
+
+    ``basis`` is the gate's basis (consent.gate.Basis); ``categories`` what was shown and
+    ``withheld`` what was not, so "who saw what, on what ground" can be answered later.
+    """
+
+    at = models.DateTimeField(_("when"), db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("as agency"),
+    )
+    client = models.ForeignKey(
+        "cases.Client", on_delete=models.PROTECT, related_name="+", verbose_name=_("client")
+    )
+    outcome = models.CharField(_("outcome"), max_length=10, choices=AccessOutcome.choices)
+    basis = models.CharField(_("basis"), max_length=20, blank=True)
+    categories = models.JSONField(_("shown"), default=list, blank=True)
+    withheld = models.JSONField(_("withheld"), default=list, blank=True)
+    page = models.CharField(_("page"), max_length=100)
+    path = models.CharField(_("address"), max_length=300)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        indexes = [models.Index(fields=["client", "-at", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.outcome} {self.page}"

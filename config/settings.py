@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "agencies",
     "cases",
     "consent",
+    "councils",
     "referrals",
     "reminders",
 ]
@@ -331,3 +332,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Lawful bases without consent ----------------------------------------------------------------
+
+# An emergency disclosure (個人情報保護法 27条1項2号) is shared for this long, then ends itself.
+EMERGENCY_DISCLOSURE_HOURS = env_int("EMERGENCY_DISCLOSURE_HOURS", 72)

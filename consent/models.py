@@ -152,3 +152,101 @@ class Consent(models.Model):
     def category_labels(self) -> list[str]:
         labels = dict(DataCategory.choices)
         return [labels[c] for c in self.categories if c in labels]
+
+
+class EmergencyDisclosure(models.Model):
+    """Information passed without consent to protect someone's life or body when consent
+    cannot be obtained (個人情報保護法 27条1項2号).
+
+    Time-limited (``expires_at``) and reviewed afterwards by a supervisor of the holding agency.
+    Like a consent it is never edited, only ended early or reviewed.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        "cases.Client", on_delete=models.PROTECT, related_name="emergency_disclosures"
+    )
+    recipient = models.ForeignKey(
+        "agencies.Agency",
+        on_delete=models.PROTECT,
+        related_name="emergency_disclosures_received",
+        verbose_name=_("to agency"),
+    )
+    categories = models.JSONField(_("data disclosed"), default=list)
+    reason = models.TextField(
+        _("reason"),
+        help_text=_("Whose life or body is at risk, and why consent cannot be obtained now."),
+    )
+    disclosed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("disclosed by"),
+    )
+    disclosed_at = models.DateTimeField(_("disclosed at"))
+    expires_at = models.DateTimeField(_("shared until"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ended by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    review_note = models.TextField(_("review"), blank=True)
+
+    class Meta:
+        verbose_name = _("emergency disclosure")
+        verbose_name_plural = _("emergency disclosures")
+        ordering = ["-disclosed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("disclosed_at")),
+                name="emergency_expires_after_disclosed",
+            ),
+            models.CheckConstraint(
+                condition=Q(reviewed_at__isnull=True, reviewed_by__isnull=True)
+                | Q(reviewed_at__isnull=False, reviewed_by__isnull=False),
+                name="emergency_review_complete",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="emergency_reason_given"),
+        ]
+        indexes = [
+            models.Index(fields=["client", "recipient", "expires_at"]),
+            # The supervisors' review list: unreviewed rows only.
+            models.Index(
+                fields=["disclosed_at"],
+                condition=Q(reviewed_at__isnull=True),
+                name="emergency_unreviewed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.disclosed_at:%Y-%m-%d %H:%M} → {self.recipient_id}"
+
+    def audit_label(self) -> str:
+        return f"emergency disclosure {str(self.public_id)[:8]}"
+
+    def is_active_at(self, moment) -> bool:
+        return self.disclosed_at <= moment < self.expires_at and (
+            self.ended_at is None or moment < self.ended_at
+        )
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_at(timezone.now())
+
+    @property
+    def category_labels(self) -> list[str]:
+        labels = dict(DataCategory.choices)
+        return [labels[c] for c in self.categories if c in labels]
