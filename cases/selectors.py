@@ -7,6 +7,7 @@ a 404, not a 403: we do not confirm that a record exists.
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NoReturn
 from uuid import UUID
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.permissions import Viewer
+from consent.gate import log_denied_attempt
 from core.japanese import search_key
 from core.pagination import KeysetPage, keyset_page
 
@@ -58,6 +60,15 @@ def case_scope(*, viewer: Viewer) -> QuerySet[Case]:
     return Case.objects.filter(client__in=client_scope(viewer=viewer))
 
 
+def _refused(viewer: Viewer, clients: QuerySet[Client]) -> NoReturn:
+    """Answer 404 for a record out of the viewer's reach, logging the attempt when the record
+    exists (we do not confirm that it does)."""
+    client = clients.first()
+    if client is not None:
+        log_denied_attempt(viewer=viewer, client=client)
+    raise Http404
+
+
 def client_get(*, viewer: Viewer, public_id: UUID) -> Client:
     client = (
         client_scope(viewer=viewer)
@@ -66,7 +77,7 @@ def client_get(*, viewer: Viewer, public_id: UUID) -> Client:
         .first()
     )
     if client is None:
-        raise Http404
+        _refused(viewer, Client.objects.filter(public_id=public_id))
     return client
 
 
@@ -79,7 +90,7 @@ def case_get(*, viewer: Viewer, public_id: UUID) -> Case:
         .first()
     )
     if case is None:
-        raise Http404
+        _refused(viewer, Client.objects.filter(cases__public_id=public_id))
     return case
 
 
@@ -96,7 +107,7 @@ def consultation_get(*, viewer: Viewer, public_id: UUID) -> Consultation:
         .first()
     )
     if consultation is None:
-        raise Http404
+        _refused(viewer, Client.objects.filter(cases__consultations__public_id=public_id))
     return consultation
 
 
@@ -407,7 +418,7 @@ def plan_get(*, viewer: Viewer, public_id: UUID) -> Plan:
         .first()
     )
     if plan is None:
-        raise Http404
+        _refused(viewer, Client.objects.filter(cases__plans__public_id=public_id))
     return plan
 
 
@@ -532,7 +543,7 @@ def supporter_assignment_get(*, viewer: Viewer, client_public_id: UUID) -> Suppo
     """The supporter's way to a client: only through an active assignment, and only to the
     name, address, how to approach and their own visits."""
     if not is_supporter(viewer):
-        raise Http404
+        _refused(viewer, Client.objects.filter(public_id=client_public_id))
     assignment = (
         SupporterAssignment.objects.filter(
             supporter=viewer.membership, ended_on=None, client__public_id=client_public_id
@@ -541,7 +552,7 @@ def supporter_assignment_get(*, viewer: Viewer, client_public_id: UUID) -> Suppo
         .first()
     )
     if assignment is None:
-        raise Http404
+        _refused(viewer, Client.objects.filter(public_id=client_public_id))
     return assignment
 
 

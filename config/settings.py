@@ -140,6 +140,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "agencies.middleware.CurrentAgencyMiddleware",
+    "audit.middleware.AccessLogMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -337,3 +338,7 @@ LOGGING = {
 
 # An emergency disclosure (個人情報保護法 27条1項2号) is shared for this long, then ends itself.
 EMERGENCY_DISCLOSURE_HOURS = env_int("EMERGENCY_DISCLOSURE_HOURS", 72)
+# A 支援会議 session shares its agenda from this many days before it is held until this many days
+# after (the secretariat may set other dates per session).
+COUNCIL_SHARING_DAYS_BEFORE = env_int("COUNCIL_SHARING_DAYS_BEFORE", 7)
+COUNCIL_SHARING_DAYS_AFTER = env_int("COUNCIL_SHARING_DAYS_AFTER", 7)

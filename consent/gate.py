@@ -6,9 +6,9 @@ There are only these ways through:
 - ``HOLDER``: the agency's own record (its caseworkers and supervisors);
 - ``CONSENT``: a valid 本人同意 to the viewer's agency covering the category — for a person, only
   while the two agencies are linked by an accepted つなぎ or 共同支援;
-- ``COUNCIL``: a 支援会議 (生活困窮者自立支援法 9条 / 社会福祉法 106条の6) whose session has the client
-  on its agenda with the category shared, within the session's sharing dates, both agencies
-  being members on the day;
+- ``COUNCIL``: a 支援会議 (生活困窮者自立支援法 9条 / 社会福祉法 106条の6) whose session has the
+  client on its agenda with the category shared, within the session's sharing dates, both
+  agencies being members on the day;
 - ``EMERGENCY``: an emergency disclosure (個人情報保護法 27条1項2号) to the viewer's agency covering
   the category, until it expires or is ended.
 
@@ -99,7 +99,9 @@ class RecordAccess:
 
     @property
     def emergency(self) -> list[EmergencyDisclosure]:
-        found = {d.source.pk: d.source for d in self.decisions.values() if d.basis == Basis.EMERGENCY}
+        found = {
+            d.source.pk: d.source for d in self.decisions.values() if d.basis == Basis.EMERGENCY
+        }
         return list(found.values())
 
     @property
@@ -188,8 +190,7 @@ def council_items(*, client, agency_id: int, on: date | None = None):
 def is_linked(*, client, agency_id: int) -> bool:
     """An accepted つなぎ or 共同支援 joins ``agency_id`` to this record, in either direction:
     the receiver looks at the sender's record, the sender at the record the receiver made."""
-    from referrals.models import NEEDS_CONSENT, Referral
-    from referrals.selectors import RECEIVED
+    from referrals.models import NEEDS_CONSENT, RECEIVED, Referral
 
     return (
         Referral.objects.filter(type__in=NEEDS_CONSENT, status__in=RECEIVED)
@@ -236,10 +237,40 @@ def record_access(*, viewer: Viewer, client, at: datetime | None = None) -> Reco
     return RecordAccess(client, decisions, linked=linked)
 
 
+def referral_copy_access(*, viewer: Viewer, referral) -> RecordAccess:
+    """What of a referral's snapshot (the copy that crossed) the viewer may see.
+
+    The sender holds the record. The receiver sees it while deciding only as far as the
+    person's consent covers it today (a withdrawal hides it at once), all of it once accepted
+    (it was lawfully provided and is now the receiver's own record), and nothing of a referral
+    it declined or that was withdrawn."""
+    from cases.permissions import can_work_with_clients
+    from referrals.models import RECEIVED, Status
+    from referrals.permissions import Side, side_of
+
+    side = side_of(viewer, referral) if can_work_with_clients(viewer) else None
+    client = referral.client
+    if side == Side.SENDER:
+        return RecordAccess(
+            client, {c: Decision(True, Basis.HOLDER) for c in referral.categories}, linked=True
+        )
+    decisions: dict[str, Decision] = {}
+    if side == Side.RECEIVER and referral.status == Status.SENT:
+        covered = consented_categories(client=client, recipient=referral.to_agency)
+        decisions = {
+            c: Decision(True, Basis.CONSENT, consent=covered[c], source=covered[c])
+            for c in referral.categories
+            if c in covered
+        }
+    elif side == Side.RECEIVER and referral.status in RECEIVED:
+        decisions = {c: Decision(True, Basis.PROVIDED) for c in referral.categories}
+    return RecordAccess(client, decisions)
+
+
 # --- The access log ------------------------------------------------------------------------------
 
 
-class AccessLogUnavailable(Exception):
+class AccessLogUnavailableError(Exception):
     """The access log could not be written, so the page must not be shown."""
 
 
@@ -252,11 +283,16 @@ def needs_access_log(viewer: Viewer, client) -> bool:
 
 
 def log_access(
-    *, viewer: Viewer, client, access: RecordAccess | None, page: str, path: str
+    *, viewer: Viewer, client, access: RecordAccess | None, page: str = "", path: str = ""
 ) -> None:
-    """Write one access-log entry (``access`` None: a denied attempt). Fail closed."""
+    """Write one access-log entry (``access`` None: a denied attempt). Fail closed.
+
+    The page defaults to the one the request is on (set by ``audit.middleware``)."""
+    from audit.context import current_page
     from audit.models import AccessEntry, AccessOutcome
 
+    if not page and not path:
+        page, path = current_page().name, current_page().path
     shown = access.shown if access is not None else []
     try:
         with transaction.atomic():
@@ -273,10 +309,24 @@ def log_access(
                 path=path[:300],
             )
     except DatabaseError as error:
-        raise AccessLogUnavailable from error
+        raise AccessLogUnavailableError from error
 
 
-def open_record(*, viewer: Viewer, client, page: str, path: str) -> RecordAccess:
+def open_referral_copy(*, viewer: Viewer, referral) -> RecordAccess:
+    """``referral_copy_access``, with the receiving side's look written to the access log."""
+    access = referral_copy_access(viewer=viewer, referral=referral)
+    if needs_access_log(viewer, referral.client):
+        log_access(viewer=viewer, client=referral.client, access=access)
+    return access
+
+
+def log_denied_attempt(*, viewer: Viewer, client) -> None:
+    """A client record was asked for and refused (the caller answers 404)."""
+    if viewer.user.is_authenticated:
+        log_access(viewer=viewer, client=client, access=None)
+
+
+def open_record(*, viewer: Viewer, client, page: str = "", path: str = "") -> RecordAccess:
     """Decide what ``viewer`` may see of ``client`` and log the look when it must be logged.
 
     Callers show nothing when this raises: if the log cannot be written, the page is refused.

@@ -33,6 +33,11 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+# What the receiving side may look at regardless of today's consent: once accepted, what
+# crossed is the receiving agency's own record (it wrote a confirmation record for it).
+RECEIVED = frozenset({Status.ACCEPTED, Status.IN_SUPPORT, Status.COMPLETED})
+
+
 class Urgency(models.TextChoices):
     NORMAL = "normal", _("Normal")
     SOON = "soon", _("Soon")

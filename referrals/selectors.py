@@ -9,29 +9,21 @@ gate (``referral_snapshot``), not by the template.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
-from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Membership, Role
 from agencies.permissions import Viewer
 from cases.models import (
     Client,
-    ContactPreference,
-    Gender,
-    GoingOut,
-    Relationship,
-    Topic,
-    WithdrawalDuration,
-    WithdrawalTrigger,
 )
 from cases.permissions import can_work_with_clients
+from cases.record_data import RecordSection, record_sections
 from cases.selectors import client_scope
-from consent.gate import consented_categories
-from consent.models import DataCategory
+from consent.gate import log_denied_attempt, open_referral_copy
 from core.japanese import search_key
 from core.pagination import KeysetPage, keyset_page
 
@@ -44,7 +36,6 @@ from .models import (
     ReferralType,
     Status,
 )
-from .permissions import Side, side_of
 
 
 def referral_scope(*, viewer: Viewer) -> QuerySet[Referral]:
@@ -84,6 +75,9 @@ def referral_get(*, viewer: Viewer, public_id: UUID) -> Referral:
         .first()
     )
     if referral is None:
+        refused = Referral.objects.filter(public_id=public_id).select_related("client").first()
+        if refused is not None:
+            log_denied_attempt(viewer=viewer, client=refused.client)
         raise Http404
     return referral
 
@@ -121,134 +115,13 @@ def receiving_staff(*, viewer: Viewer) -> QuerySet[Membership]:
 # --- What crossed ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SnapshotSection:
-    """One category of what was sent, ready to show: (label, value) rows."""
-
-    category: str
-    label: str
-    rows: list[tuple[str, str]] = field(default_factory=list)
-    withheld: bool = False  # the gate does not let the viewer see it (any more)
-
-
-def _labels(choices, values) -> str:
-    names = dict(choices)
-    return "、".join(str(names.get(v, v)) for v in values or [])
-
-
-def _label(choices, value) -> str:
-    return str(dict(choices).get(value, value or "—")) if value else "—"
-
-
-def _basic_rows(data: dict) -> list[tuple[str, str]]:
-    address = data.get("address") or ""
-    if data.get("postal_code"):
-        address = f"〒{data['postal_code']} {address}"
-    return [
-        (_("Full name"), data.get("full_name") or "—"),
-        (_("Reading"), data.get("full_name_kana") or "—"),
-        (_("Date of birth"), data.get("birth_date") or "—"),
-        (_("Gender"), _label(Gender.choices, data.get("gender"))),
-        (_("Address"), address or "—"),
-        (_("Phone"), data.get("phone") or "—"),
-        (_("Email"), data.get("email") or "—"),
-        (
-            _("How to contact"),
-            _labels(ContactPreference.choices, data.get("contact_preferences")) or "—",
-        ),
-        (_("Note on contact"), data.get("contact_note") or "—"),
-    ]
-
-
-def _household_rows(members: list) -> list[tuple[str, str]]:
-    rows = []
-    for member in members:
-        parts = []
-        if member.get("birth_year"):
-            parts.append(str(_("born %(year)s")) % {"year": member["birth_year"]})
-        parts.append(str(_("lives together") if member.get("lives_together") else _("lives apart")))
-        if member.get("in_withdrawal"):
-            parts.append(str(_("in a hikikomori state")))
-        rows.append((_label(Relationship.choices, member.get("relationship")), "、".join(parts)))
-    return rows
-
-
-def _consultation_rows(data: dict) -> list[tuple[str, str]]:
-    rows = [(_("Topics"), _labels(Topic.choices, data.get("topics")) or "—")]
-    for record in data.get("records", []):
-        text = record.get("summary", "")
-        if record.get("notes"):
-            text = f"{text}\n{record['notes']}"
-        rows.append((record.get("date", ""), text))
-    return rows
-
-
-def _health_rows(data: dict) -> list[tuple[str, str]]:
-    return [
-        (
-            _("How long in withdrawal"),
-            _label(WithdrawalDuration.choices, data.get("withdrawal_duration")),
-        ),
-        (
-            _("What started it"),
-            _labels(WithdrawalTrigger.choices, data.get("withdrawal_triggers")) or "—",
-        ),
-        (_("Going out"), _label(GoingOut.choices, data.get("going_out"))),
-    ]
-
-
-def _plan_rows(data: dict) -> list[tuple[str, str]]:
-    return [
-        (_("Version"), str(data.get("version", "—"))),
-        (_("The client's own words"), data.get("client_words") or "—"),
-        (_("Goals"), "\n".join(data.get("goals", [])) or "—"),
-        (_("Support items"), "\n".join(data.get("items", [])) or "—"),
-    ]
-
-
-_ROWS = {
-    DataCategory.BASIC: _basic_rows,
-    DataCategory.HOUSEHOLD: _household_rows,
-    DataCategory.CONSULTATION: _consultation_rows,
-    DataCategory.HEALTH: _health_rows,
-    DataCategory.PLAN: _plan_rows,
-}
-
-# What the receiving side may look at regardless of today's consent: once accepted, what
-# crossed is the receiving agency's own record (it wrote a confirmation record for it).
-RECEIVED = {Status.ACCEPTED, Status.IN_SUPPORT, Status.COMPLETED}
-
-
-def referral_snapshot(*, viewer: Viewer, referral: Referral) -> list[SnapshotSection]:
-    """What was sent, by category, as this viewer may see it.
-
-    The sender sees its own record as it was sent. The receiver sees it while deciding only
-    as far as the person's consent covers it today (a withdrawal hides it at once), all of it
-    once accepted, and nothing of a referral it declined or that was withdrawn.
-    """
+def referral_snapshot(*, viewer: Viewer, referral: Referral) -> list[RecordSection]:
+    """What was sent, by category, as this viewer may see it (the gate decides, and logs the
+    receiving side's look). Withheld categories come back as placeholders."""
     if referral.type not in NEEDS_CONSENT or referral.sent_at is None:
         return []
-    labels = dict(DataCategory.choices)
-    visible = set(referral.categories)
-    if side_of(viewer, referral) == Side.RECEIVER:
-        if referral.status == Status.SENT:
-            # Re-check consent on every view: it may have been withdrawn since sending.
-            visible &= set(
-                consented_categories(client=referral.client, recipient=referral.to_agency)
-            )
-        elif referral.status not in RECEIVED:
-            visible = set()
-    sections = []
-    for category in referral.categories:
-        if category not in visible:
-            sections.append(
-                SnapshotSection(category, labels.get(category, category), withheld=True)
-            )
-            continue
-        data = referral.snapshot.get(category)
-        rows = _ROWS[category](data) if category in _ROWS and data else []
-        sections.append(SnapshotSection(category, labels.get(category, category), rows))
-    return sections
+    access = open_referral_copy(viewer=viewer, referral=referral)
+    return record_sections(referral.snapshot, referral.categories, set(access.shown))
 
 
 # --- The records the law asks for (29条 / 30条) ------------------------------------------------

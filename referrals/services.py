@@ -14,8 +14,9 @@ from accounts.models import User
 from agencies.models import Agency, Membership, Role
 from agencies.permissions import Viewer, can_review_queues
 from audit.services import audit_record
-from cases.models import Client, Consultation, HouseholdMember, Plan, Stage
+from cases.models import Client
 from cases.permissions import can_edit_client
+from cases.record_data import record_data
 from cases.services import case_open, client_create, client_record_first_contact
 from consent.gate import consented_categories
 from consent.models import DataCategory
@@ -103,59 +104,6 @@ def _missing_consent(referral: Referral) -> list[str]:
     return [c for c in referral.categories if c not in covered]
 
 
-def build_snapshot(client: Client, categories: list[str]) -> dict[str, Any]:
-    """The consented categories of the record as they are now: what crosses to the recipient."""
-    snapshot: dict[str, Any] = {}
-    if DataCategory.BASIC in categories:
-        snapshot["basic"] = {
-            "full_name": client.full_name,
-            "full_name_kana": client.full_name_kana,
-            "birth_date": client.birth_date.isoformat() if client.birth_date else None,
-            "gender": client.gender,
-            "postal_code": client.postal_code,
-            "address": client.address,
-            "phone": client.phone,
-            "email": client.email,
-            "contact_preferences": client.contact_preferences,
-            "contact_note": client.contact_note,
-        }
-    if DataCategory.HOUSEHOLD in categories and client.household_id:
-        snapshot["household"] = [
-            {
-                "relationship": m.relationship,
-                "birth_year": m.birth_year,
-                "lives_together": m.lives_together,
-                "in_withdrawal": m.in_withdrawal,
-            }
-            for m in HouseholdMember.objects.filter(household_id=client.household_id)
-        ]
-    case = client.cases.exclude(stage=Stage.CLOSED).first()
-    if DataCategory.CONSULTATION in categories and case is not None:
-        snapshot["consultation"] = {
-            "topics": [t.topic for t in case.topics.all()],
-            "records": [
-                {"date": c.occurred_on.isoformat(), "summary": c.summary, "notes": c.notes}
-                for c in Consultation.objects.filter(case=case).order_by("-occurred_on")[:20]
-            ],
-        }
-    if DataCategory.HEALTH in categories and case is not None:
-        snapshot["health"] = {
-            "withdrawal_duration": case.withdrawal_duration,
-            "withdrawal_triggers": case.withdrawal_triggers,
-            "going_out": case.going_out,
-        }
-    if DataCategory.PLAN in categories and case is not None:
-        plan = Plan.objects.filter(case=case).order_by("-version").first()
-        if plan is not None:
-            snapshot["plan"] = {
-                "version": plan.version,
-                "client_words": plan.client_words,
-                "goals": [g.text for g in plan.goals.all()],
-                "items": [i.what for i in plan.items.all()],
-            }
-    return snapshot
-
-
 @transaction.atomic
 def referral_send(*, viewer: Viewer, referral: Referral) -> Referral:
     """Send a draft. For a referral with information, every category must be covered by a
@@ -188,7 +136,7 @@ def referral_send(*, viewer: Viewer, referral: Referral) -> Referral:
     referral.status = Status.SENT
     referral.sent_at = now
     if referral.type in NEEDS_CONSENT:
-        referral.snapshot = build_snapshot(referral.client, referral.categories)
+        referral.snapshot = record_data(referral.client, referral.categories)
         ProvisionRecord.objects.create(
             referral=referral,
             provided_at=now,
