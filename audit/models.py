@@ -88,3 +88,10 @@ class AccessEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.outcome} {self.page}"
+
+    @property
+    def category_labels(self) -> list[str]:
+        from consent.models import DataCategory
+
+        labels = dict(DataCategory.choices)
+        return [str(labels.get(c, c)) for c in self.categories]

@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.permissions import Viewer
-from consent.gate import log_denied_attempt
+from consent.gate import Decision, RecordAccess, log_denied_attempt, open_record
+from consent.models import DataCategory
 from core.japanese import search_key
 from core.pagination import KeysetPage, keyset_page
 
@@ -42,6 +43,7 @@ from .models import (
     SupporterAssignment,
 )
 from .permissions import can_work_with_clients, holds_client, is_supporter
+from .record_data import RecordSection, record_data, record_sections
 
 # The "8050" pattern (an older parent living with a middle-aged child in withdrawal), as the
 # notices describe it; the thresholds are the looser "7040" so it is seen early.
@@ -628,3 +630,47 @@ def client_visits(*, viewer: Viewer, client: Client, limit: int = 20) -> RecentV
         .order_by("-visited_on", "-id")[:limit]
     )
     return RecentVisits(visits=visits, no_contact_in_a_row=visits_without_contact_in_a_row(visits))
+
+
+# --- A partner's live view -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SharedSection:
+    section: RecordSection
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class SharedRecord:
+    """Another agency's record of a person as this viewer may see it now: every category is
+    there, either with its data and the basis that lets it through, or as a placeholder."""
+
+    client: Client
+    access: RecordAccess
+    sections: list[SharedSection]
+
+    @property
+    def person_name(self) -> str:
+        return self.client.full_name if self.access.allows(DataCategory.BASIC) else ""
+
+
+def shared_record_get(*, viewer: Viewer, public_id: UUID) -> SharedRecord:
+    """The live view of a partner's record. The gate decides and logs the look (or the refused
+    attempt); an agency with no link and no basis gets a 404."""
+    client = Client.objects.select_related("agency").filter(public_id=public_id).first()
+    if client is None:
+        raise Http404
+    access = open_record(viewer=viewer, client=client)
+    if not (access.linked or access.any):
+        raise Http404
+    shown = set(access.shown)
+    data = record_data(client, list(shown))
+    return SharedRecord(
+        client=client,
+        access=access,
+        sections=[
+            SharedSection(section, access.decision(section.category))
+            for section in record_sections(data, DataCategory.values, shown)
+        ],
+    )

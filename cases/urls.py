@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import caseload, clients, consultations, households, meetings, plans, visits
+from .views import caseload, clients, consultations, households, meetings, plans, shared, visits
 from .views import cases as case_views
 
 app_name = "cases"
@@ -17,6 +17,7 @@ urlpatterns = [
         name="client_first_contact",
     ),
     path("clients/<uuid:public_id>/timeline/", clients.client_timeline, name="client_timeline"),
+    path("clients/<uuid:public_id>/shared/", shared.shared_record, name="shared_record"),
     # Households
     path("clients/<uuid:public_id>/household/", households.household_edit, name="household_edit"),
     path(

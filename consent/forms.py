@@ -101,3 +101,43 @@ class ConsentWithdrawForm(forms.Form):
         if on > timezone.localdate():
             raise forms.ValidationError(_("The date is in the future."))
         return on
+
+
+class EmergencyDisclosureForm(forms.Form):
+    recipient = RecipientChoiceField(
+        label=_("To agency"),
+        queryset=Agency.objects.none(),
+        to_field_name="public_id",
+        empty_label=_("Choose the agency"),
+    )
+    categories = forms.MultipleChoiceField(
+        label=_("Information to show"),
+        choices=DataCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only what the other agency needs to protect the person now."),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Whose life or body is at risk, what is happening, and why the person's consent "
+            "cannot be obtained now."
+        ),
+    )
+
+    def __init__(self, *args, recipients: QuerySet[Agency], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].queryset = recipients
+
+
+class EmergencyReviewForm(forms.Form):
+    note = forms.CharField(
+        label=_("Review"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Was the disclosure necessary and limited to what was needed? Was the person told "
+            "afterwards?"
+        ),
+    )

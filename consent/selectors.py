@@ -2,9 +2,10 @@
 they are reached only through ``cases.selectors.client_scope``, so another agency's consent,
 or any consent for a supporter or administrative staff, is a 404."""
 
+from dataclasses import dataclass
 from uuid import UUID
 
-from django.db.models import Case, QuerySet, Value, When
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
@@ -12,9 +13,12 @@ from django.utils.translation import pgettext_lazy
 from agencies.models import Agency
 from agencies.permissions import Viewer
 from cases.models import Client
+from cases.permissions import can_work_with_clients
 from cases.selectors import client_scope
 
-from .models import Consent
+from .gate import log_denied_attempt
+from .models import Consent, EmergencyDisclosure
+from .permissions import is_supervisor_of
 
 
 class ConsentStatus:
@@ -83,6 +87,9 @@ def consent_get(*, viewer: Viewer, public_id: UUID) -> Consent:
         .first()
     )
     if consent is None:
+        refused = Consent.objects.filter(public_id=public_id).select_related("client").first()
+        if refused is not None:
+            log_denied_attempt(viewer=viewer, client=refused.client)
         raise Http404
     return consent
 
@@ -94,4 +101,74 @@ def consent_recipients(*, viewer: Viewer) -> QuerySet[Agency]:
         Agency.objects.active()
         .exclude(pk=viewer.membership.agency_id if viewer.membership else None)
         .order_by("name_kana", "name", "id")
+    )
+
+
+# --- Emergency disclosures -------------------------------------------------------------------
+
+
+def client_emergency_disclosures(*, viewer: Viewer, client: Client) -> list[EmergencyDisclosure]:
+    """The client's emergency disclosures for the holding agency's client page, newest first."""
+    return list(
+        EmergencyDisclosure.objects.filter(client__in=client_scope(viewer=viewer), client=client)
+        .select_related("recipient", "disclosed_by", "reviewed_by")
+        .order_by("-disclosed_at", "-id")
+    )
+
+
+def emergency_get(*, viewer: Viewer, public_id: UUID) -> EmergencyDisclosure:
+    disclosure = (
+        EmergencyDisclosure.objects.filter(client__in=client_scope(viewer=viewer))
+        .select_related(
+            "client", "client__agency", "recipient", "disclosed_by", "reviewed_by", "ended_by"
+        )
+        .filter(public_id=public_id)
+        .first()
+    )
+    if disclosure is None:
+        refused = EmergencyDisclosure.objects.filter(public_id=public_id).select_related("client")
+        if (found := refused.first()) is not None:
+            log_denied_attempt(viewer=viewer, client=found.client)
+        raise Http404
+    return disclosure
+
+
+@dataclass(frozen=True)
+class EmergencyOverview:
+    to_review: list[EmergencyDisclosure]  # the agency's own, not reviewed yet (supervisors)
+    made: list[EmergencyDisclosure]  # the agency's own, still shared
+    received: list[EmergencyDisclosure]  # shared with this agency now: no names here
+
+
+def emergency_overview(*, viewer: Viewer) -> EmergencyOverview:
+    if not can_work_with_clients(viewer):
+        raise Http404
+    agency_id = viewer.membership.agency_id
+    now = timezone.now()
+    own = EmergencyDisclosure.objects.filter(client__agency_id=agency_id).select_related(
+        "client", "recipient", "disclosed_by"
+    )
+    active = Q(expires_at__gt=now) & (Q(ended_at__isnull=True) | Q(ended_at__gt=now))
+    to_review = []
+    if is_supervisor_of(viewer, agency_id):
+        to_review = list(own.filter(reviewed_at__isnull=True).order_by("disclosed_at", "id"))
+    return EmergencyOverview(
+        to_review=to_review,
+        made=list(own.filter(active).order_by("-disclosed_at", "-id")[:100]),
+        # The recipient's list names no one: the person's name is shown, and logged, only on
+        # the live view the row links to.
+        received=list(
+            EmergencyDisclosure.objects.filter(active, recipient_id=agency_id)
+            .select_related("client__agency")
+            .only(
+                "public_id",
+                "categories",
+                "disclosed_at",
+                "expires_at",
+                "ended_at",
+                "client__public_id",
+                "client__agency__name",
+            )
+            .order_by("-disclosed_at", "-id")[:100]
+        ),
     )

@@ -3,6 +3,7 @@ the one it replaces; a withdrawal ends a record. Each write is audited in its tr
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -15,7 +16,15 @@ from audit.services import audit_record
 from cases.models import Client
 from cases.permissions import can_edit_client
 
-from .models import Consent, ConsentMethod, DataCategory, GivenBy, Purpose
+from .models import (
+    Consent,
+    ConsentMethod,
+    DataCategory,
+    EmergencyDisclosure,
+    GivenBy,
+    Purpose,
+)
+from .permissions import can_review_emergency
 
 SCAN_TYPES = {"pdf", "jpg", "jpeg", "png", "tif", "tiff"}
 SCAN_MAX_BYTES = 20 * 1024 * 1024
@@ -136,3 +145,112 @@ def consent_withdraw(
         changes={"ended_on": [None, on.isoformat()]},
     )
     return consent
+
+
+# --- Emergency disclosures (個人情報保護法 27条1項2号) ------------------------------------------
+
+
+def _notify_supervisors_after_commit() -> None:
+    # The reminder sweep creates the supervisors' "to review" reminders from the row; the
+    # message only nudges it to run now rather than at its next beat.
+    from reminders.tasks import sweep
+
+    transaction.on_commit(sweep.delay)
+
+
+@transaction.atomic
+def emergency_disclose(
+    *, viewer: Viewer, client: Client, recipient: Agency, categories: list[str], reason: str
+) -> EmergencyDisclosure:
+    """Let ``recipient`` see the chosen categories without consent, to protect someone's life or
+    body when consent cannot be obtained. Time-limited; the agency's supervisors are told at
+    once and one of them must review it."""
+    if not can_edit_client(viewer, client):
+        raise PermissionDenied
+    errors: dict[str, str] = {}
+    if recipient.pk == client.agency_id:
+        errors["recipient"] = _("Choose another agency: this one holds the record.")
+    categories = list(dict.fromkeys(categories))
+    if not categories:
+        errors["categories"] = _("Choose at least one kind of information.")
+    elif any(c not in DataCategory.values for c in categories):
+        errors["categories"] = _("Unknown kind of information.")
+    if not reason.strip():
+        errors["reason"] = _(
+            "Write whose life or body is at risk and why consent cannot be obtained now."
+        )
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    disclosure = EmergencyDisclosure.objects.create(
+        client=client,
+        recipient=recipient,
+        categories=categories,
+        reason=reason.strip(),
+        disclosed_by=viewer.user,
+        disclosed_at=now,
+        expires_at=now + timedelta(hours=settings.EMERGENCY_DISCLOSURE_HOURS),
+    )
+    audit_record(
+        actor=viewer.user,
+        acting_agency=viewer.agency,
+        action="consent.emergency_disclosed",
+        target=disclosure,
+        changes={
+            "recipient": [None, recipient.name],
+            "categories": [None, categories],
+            "expires_at": [None, disclosure.expires_at.isoformat()],
+        },
+    )
+    _notify_supervisors_after_commit()
+    return disclosure
+
+
+@transaction.atomic
+def emergency_end(*, viewer: Viewer, disclosure: EmergencyDisclosure) -> EmergencyDisclosure:
+    """Stop sharing before the time runs out (the danger has passed)."""
+    if not can_edit_client(viewer, disclosure.client):
+        raise PermissionDenied
+    now = timezone.now()
+    ended = (
+        EmergencyDisclosure.objects.filter(pk=disclosure.pk, ended_at__isnull=True)
+        .filter(expires_at__gt=now)
+        .update(ended_at=now, ended_by=viewer.user)
+    )
+    if not ended:
+        raise ValidationError(_("This disclosure has already ended."))
+    disclosure.refresh_from_db()
+    audit_record(
+        actor=viewer.user,
+        acting_agency=viewer.agency,
+        action="consent.emergency_ended",
+        target=disclosure,
+        changes={"ended_at": [None, now.isoformat()]},
+    )
+    return disclosure
+
+
+@transaction.atomic
+def emergency_review(
+    *, viewer: Viewer, disclosure: EmergencyDisclosure, note: str
+) -> EmergencyDisclosure:
+    """A supervisor of the holding agency reviews the disclosure afterwards (once)."""
+    if not can_review_emergency(viewer, disclosure):
+        raise PermissionDenied
+    if not note.strip():
+        raise ValidationError({"note": _("Write what you found in the review.")})
+    now = timezone.now()
+    reviewed = EmergencyDisclosure.objects.filter(
+        pk=disclosure.pk, reviewed_at__isnull=True
+    ).update(reviewed_at=now, reviewed_by=viewer.user, review_note=note.strip())
+    if not reviewed:
+        raise ValidationError(_("Someone has reviewed this disclosure already. Reload the page."))
+    disclosure.refresh_from_db()
+    audit_record(
+        actor=viewer.user,
+        acting_agency=viewer.agency,
+        action="consent.emergency_reviewed",
+        target=disclosure,
+        changes={"reviewed_at": [None, now.isoformat()]},
+    )
+    return disclosure

@@ -8,6 +8,7 @@ what was typed kept.
 
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -21,9 +22,21 @@ from cases.selectors import client_get
 from core.forms import add_service_errors
 
 from . import services
-from .forms import ConsentForm, ConsentWithdrawForm
+from .forms import (
+    ConsentForm,
+    ConsentWithdrawForm,
+    EmergencyDisclosureForm,
+    EmergencyReviewForm,
+)
 from .models import Consent, Purpose
-from .selectors import ConsentStatus, consent_get, consent_recipients
+from .permissions import can_review_emergency
+from .selectors import (
+    ConsentStatus,
+    consent_get,
+    consent_recipients,
+    emergency_get,
+    emergency_overview,
+)
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -136,3 +149,94 @@ def consent_scan(request: HttpRequest, public_id: UUID) -> FileResponse:
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- Emergency disclosures (個人情報保護法 27条1項2号) ------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def emergency_new(request: HttpRequest, client_id: UUID) -> HttpResponse:
+    client = client_get(viewer=request.viewer, public_id=client_id)
+    form = EmergencyDisclosureForm(
+        request.POST or None, recipients=consent_recipients(viewer=request.viewer)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            disclosure = services.emergency_disclose(
+                viewer=request.viewer, client=client, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.warning(
+                request,
+                _("The emergency disclosure was recorded; your supervisors have been told."),
+            )
+            return redirect("consent:emergency_detail", public_id=disclosure.public_id)
+    return render(
+        request,
+        "consent/emergency_form.html",
+        {"client": client, "form": form, "hours": settings.EMERGENCY_DISCLOSURE_HOURS},
+    )
+
+
+def _emergency_page(
+    request: HttpRequest, disclosure, review_form: EmergencyReviewForm | None = None
+) -> HttpResponse:
+    can_review = can_review_emergency(request.viewer, disclosure)
+    return render(
+        request,
+        "consent/emergency_detail.html",
+        {
+            "disclosure": disclosure,
+            "client": disclosure.client,
+            "can_review": can_review and disclosure.reviewed_at is None,
+            "can_end": disclosure.is_active,
+            "review_form": review_form or EmergencyReviewForm(),
+        },
+    )
+
+
+@require_GET
+def emergency_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return _emergency_page(request, emergency_get(viewer=request.viewer, public_id=public_id))
+
+
+@require_POST
+def emergency_review(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    disclosure = emergency_get(viewer=request.viewer, public_id=public_id)
+    if not can_review_emergency(request.viewer, disclosure):
+        raise Http404
+    form = EmergencyReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.emergency_review(
+                viewer=request.viewer, disclosure=disclosure, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The review was recorded."))
+            return redirect("consent:emergency_detail", public_id=public_id)
+    return _emergency_page(request, disclosure, form)
+
+
+@require_POST
+def emergency_end(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    disclosure = emergency_get(viewer=request.viewer, public_id=public_id)
+    try:
+        services.emergency_end(viewer=request.viewer, disclosure=disclosure)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The other agency no longer sees this record."))
+    return redirect("consent:emergency_detail", public_id=public_id)
+
+
+@require_GET
+def emergency_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "consent/emergency_list.html",
+        {"overview": emergency_overview(viewer=request.viewer)},
+    )

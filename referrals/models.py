@@ -129,6 +129,12 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.from_agency_id}→{self.to_agency_id}"
 
+    @property
+    def links_records(self) -> bool:
+        """An accepted つなぎ or 共同支援 joins the two agencies' records of the person: each may
+        open the other's live view, as far as the person's consent allows."""
+        return self.type in NEEDS_CONSENT and self.status in RECEIVED
+
     def audit_label(self) -> str:
         return f"referral {str(self.public_id)[:8]}"
 

@@ -92,7 +92,7 @@ def referral_list_for_client(*, viewer: Viewer, client: Client) -> list[Referral
             Q(client=client, client__in=in_scope)
             | Q(receiving_client=client, receiving_client__in=in_scope)
         )
-        .select_related("from_agency", "to_agency")
+        .select_related("from_agency", "to_agency", "client", "receiving_client")
         .order_by("-created_at", "-id")
     )
 

@@ -272,10 +272,11 @@ class TestQueryCounts:
         # 1 session, 2 user, 3 membership + agency, 4 client (household joined; no household
         # here, so no member query), 5 cases, 6 their topics, 7 co-workers, 8 stage history,
         # the panels: 9 plans (none yet, so no prefetch), 10 supporter assignments, 11 recent
-        # visits, 12 consents, 13 referrals; the timeline: 14 consultations, 15 their staff,
-        # 16 stage moves, 17 plans, 18 plan reviews, 19 meetings, 20 home visits, 21 consents,
-        # 22 referrals; the quick entry's 23 partner agencies and 24 staff choices
-        assert len(queries) == 24, "\n".join(q["sql"][:150] for q in queries)
+        # visits, 12 consents, 13 referrals, 14 emergency disclosures; the timeline:
+        # 15 consultations, 16 their staff, 17 stage moves, 18 plans, 19 plan reviews,
+        # 20 meetings, 21 home visits, 22 consents, 23 referrals; the quick entry's 24 partner
+        # agencies and 25 staff choices (a supervisor adds 26: who looked at the client)
+        assert len(queries) == 25, "\n".join(q["sql"][:150] for q in queries)
 
     @pytest.mark.parametrize("count", [3, 30])
     def test_the_search_costs_the_same_for_3_or_30_matches(self, client, tanaka, count):

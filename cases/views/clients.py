@@ -10,7 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from consent.selectors import client_consents
+from audit.selectors import client_access_log
+from consent.selectors import client_consents, client_emergency_disclosures
 from core.forms import add_service_errors
 from referrals.selectors import referral_list_for_client
 
@@ -131,6 +132,8 @@ def client_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "recent_visits": client_visits(viewer=request.viewer, client=client),
         "consents": client_consents(viewer=request.viewer, client=client),
         "referrals": referral_list_for_client(viewer=request.viewer, client=client),
+        "emergencies": client_emergency_disclosures(viewer=request.viewer, client=client),
+        "access_log": client_access_log(viewer=request.viewer, client=client),
         "timeline": client_timeline_selector(viewer=request.viewer, client=client, kinds=kinds),
         "timeline_kinds": kinds,
         "timeline_kind_choices": TIMELINE_KIND_CHOICES,

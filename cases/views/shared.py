@@ -1,0 +1,28 @@
+"""The live view of a partner agency's record: what the gate lets this viewer see today, with
+"同意なし" where it does not, and the basis of everything shown."""
+
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from consent.gate import Basis
+
+from ..selectors import shared_record_get
+
+
+@require_GET
+def shared_record(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    record = shared_record_get(viewer=request.viewer, public_id=public_id)
+    if record.access.is_holder:
+        # The agency's own record: the client page shows all of it.
+        return redirect("cases:client", public_id=public_id)
+    response = render(
+        request,
+        "cases/shared_record.html",
+        {"record": record, "basis_labels": Basis.LABELS, "Basis": Basis},
+    )
+    # Nothing of another agency's record may be served from a cache after a withdrawal.
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,27 @@
+"""Who may do what with consent records and emergency disclosures: plain predicates.
+
+What a viewer may *see* of a client is the gate's (``consent.gate``), not these."""
+
+from agencies.models import Role
+from agencies.permissions import Viewer
+from cases.permissions import holds_client
+
+from .models import EmergencyDisclosure
+
+
+def is_supervisor_of(viewer: Viewer, agency_id: int) -> bool:
+    membership = viewer.membership
+    return bool(
+        membership and membership.role == Role.SUPERVISOR and membership.agency_id == agency_id
+    )
+
+
+def can_review_emergency(viewer: Viewer, disclosure: EmergencyDisclosure) -> bool:
+    """One of the holding agency's supervisors (主任相談支援員) reviews an emergency disclosure."""
+    return is_supervisor_of(viewer, disclosure.client.agency_id)
+
+
+def can_see_emergency(viewer: Viewer, disclosure: EmergencyDisclosure) -> bool:
+    """The holding agency's staff see the whole disclosure, reason included; the recipient sees
+    the record through the gate, not this page."""
+    return holds_client(viewer, disclosure.client)
