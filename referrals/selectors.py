@@ -24,6 +24,7 @@ from cases.permissions import can_work_with_clients
 from cases.record_data import RecordSection, record_sections
 from cases.selectors import client_scope
 from consent.gate import log_denied_attempt, open_referral_copy
+from consent.models import DataCategory
 from core.japanese import search_key
 from core.pagination import KeysetPage, keyset_page
 
@@ -115,13 +116,39 @@ def receiving_staff(*, viewer: Viewer) -> QuerySet[Membership]:
 # --- What crossed ----------------------------------------------------------------------------
 
 
-def referral_snapshot(*, viewer: Viewer, referral: Referral) -> list[RecordSection]:
-    """What was sent, by category, as this viewer may see it (the gate decides, and logs the
-    receiving side's look). Withheld categories come back as placeholders."""
-    if referral.type not in NEEDS_CONSENT or referral.sent_at is None:
-        return []
+@dataclass(frozen=True)
+class ReferralCopy:
+    """What of a referral the viewer sees about the person: the sent categories (withheld ones
+    as placeholders) and the message thread, whose other-agency messages count as the
+    person's information too."""
+
+    sections: list[RecordSection]
+    thread: list[ReferralMessage]
+    thread_withheld: int = 0  # the other agency's messages not shown
+    person_name: str = ""  # the name as sent, if the viewer may see it
+
+
+def referral_copy(*, viewer: Viewer, referral: Referral) -> ReferralCopy:
+    """The referral's page content about the person, as the gate lets this viewer see it now
+    (it logs the receiving side's look). The receiver reads the sender's messages only while
+    it may see something of what was sent: a withdrawal before the answer hides them too."""
     access = open_referral_copy(viewer=viewer, referral=referral)
-    return record_sections(referral.snapshot, referral.categories, set(access.shown))
+    sections = []
+    if referral.type in NEEDS_CONSENT and referral.sent_at is not None:
+        sections = record_sections(referral.snapshot, referral.categories, set(access.shown))
+    own_agency = viewer.membership.agency_id if viewer.membership else None
+    thread, withheld = [], 0
+    for message in referral.messages.all():
+        if access.any or access.is_holder or message.agency_id == own_agency:
+            thread.append(message)
+        else:
+            withheld += 1
+    name = ""
+    if access.allows(DataCategory.BASIC) and referral.sent_at is not None:
+        name = (referral.snapshot.get(DataCategory.BASIC) or {}).get("full_name", "")
+    return ReferralCopy(
+        sections=sections, thread=thread, thread_withheld=withheld, person_name=name
+    )
 
 
 # --- The records the law asks for (29条 / 30条) ------------------------------------------------

@@ -55,8 +55,8 @@ from ..selectors import (
     receiving_staff,
     records_for_client,
     records_for_export,
+    referral_copy,
     referral_get,
-    referral_snapshot,
 )
 
 FORM = "referrals/referral_form.html"
@@ -193,7 +193,7 @@ def _detail(
     viewer = request.viewer
     side = side_of(viewer, referral)
     sender = side == Side.SENDER
-    snapshot = referral_snapshot(viewer=viewer, referral=referral)
+    copy = referral_copy(viewer=viewer, referral=referral)
     can_answer = not sender and referral.status == Status.SENT
     labels = dict(DataCategory.choices)
     missing = []
@@ -201,22 +201,18 @@ def _detail(
         # Shown before sending; referral_send checks it again itself.
         covered = consented_categories(client=referral.client, recipient=referral.to_agency)
         missing = [labels[c] for c in referral.categories if c not in covered]
-    if sender:
-        name = referral.client.full_name
-    else:
-        basic = next((s for s in snapshot if s.category == DataCategory.BASIC), None)
-        shown = basic is not None and not basic.withheld
-        name = referral.snapshot.get("basic", {}).get("full_name", "") if shown else ""
+    name = referral.client.full_name if sender else copy.person_name
     context = {
         "referral": referral,
         "side": side,
         "is_sender": sender,
         "person_name": name,
-        "snapshot": snapshot,
+        "snapshot": copy.sections,
         "category_labels": [labels.get(c, c) for c in referral.categories],
         "missing": missing,
         "refusal": refusal,
-        "thread": referral.messages.all(),
+        "thread": copy.thread,
+        "thread_withheld": copy.thread_withheld,
         "can_edit": sender and referral.status == Status.DRAFT,
         "can_withdraw": sender and referral.status in {Status.DRAFT, Status.SENT},
         "can_answer": can_answer,
@@ -351,7 +347,13 @@ def message_post(request: HttpRequest, public_id: UUID) -> HttpResponse:
             referral = referral_get(viewer=request.viewer, public_id=public_id)
             form = MessageForm()
     if request.htmx:
-        context = {"referral": referral, "thread": referral.messages.all(), "message_form": form}
+        copy = referral_copy(viewer=request.viewer, referral=referral)
+        context = {
+            "referral": referral,
+            "thread": copy.thread,
+            "thread_withheld": copy.thread_withheld,
+            "message_form": form,
+        }
         return render(request, f"{PAGE}#thread", context)
     return _detail(request, referral, message_form=form)
 
