@@ -139,6 +139,17 @@ MATRIX = {
     # download itself is walked through in test_consent_views
     "consent:scan": (a("consent_id"), row(LOGIN, *[NOT_FOUND] * 6)),
     "consent:withdraw": (a("consent_id"), POST_ONLY),
+    "consent:emergency_new": (a("client_id"), STATION_A_CLIENT),
+    "consent:emergency_list": (None, CLIENT_WORK),
+    "consent:emergency_detail": (a("emergency_id"), STATION_A_CLIENT),
+    "consent:emergency_review": (a("emergency_id"), POST_ONLY),
+    "consent:emergency_end": (a("emergency_id"), POST_ONLY),
+    # The live view: the holder is sent to its own page; 自立相談 B, linked by the accepted
+    # joint referral, sees what the consent covers (and the emergency disclosure)
+    "cases:shared_record": (
+        a("client_id"),
+        row(LOGIN, REDIRECT, REDIRECT, *[NOT_FOUND] * 2, OK, NOT_FOUND),
+    ),
     # Referrals: a joint-support referral from station A, accepted by 自立相談 B
     "referrals:new": (a("client_id"), STATION_A_CLIENT),
     "referrals:detail": (a("referral_id"), BOTH_SIDES),
@@ -164,6 +175,8 @@ MATRIX = {
     "reminders:badge": (None, SIGNED_IN),
     "reminders:read": (lambda f: ["00000000-0000-0000-0000-000000000000"], POST_ONLY),
     "reminders:read_all": (None, POST_ONLY),
+    "reminders:preferences": (None, SIGNED_IN),
+    "reminders:agency_settings": (a("station_a_id"), STATION_A_ROSTER),
 }
 
 # Views outside the matrix on purpose, with the reason.
@@ -224,6 +237,7 @@ def world(request, station_a, jiritsu_b, tanaka, yamamoto_case):
         supporter_assign,
     )
     from consent.services import consent_record
+    from consent.services import emergency_disclose
     from referrals.services import referral_accept, referral_draft, referral_send
     from tests.conftest import viewer_for
 
@@ -297,6 +311,13 @@ def world(request, station_a, jiritsu_b, tanaka, yamamoto_case):
         "visit_id": visit.public_id,
         "consent_id": consent.public_id,
         "referral_id": referral.public_id,
+        "emergency_id": emergency_disclose(
+            viewer=viewer,
+            client=yamamoto_case.client,
+            recipient=jiritsu_b,
+            categories=["basic"],
+            reason="命に関わる状況のため",
+        ).public_id,
     }
 
 
