@@ -13,6 +13,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("cases/", include("cases.urls")),
     path("consent/", include("consent.urls")),
+    path("councils/", include("councils.urls")),
     path("referrals/", include("referrals.urls")),
     path("reminders/", include("reminders.urls")),
     # The language switch works on the login page too.

@@ -1,0 +1,145 @@
+"""Forms of the 支援会議. Each only cleans what was typed; the service decides and refuses."""
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency, Municipality
+from agencies.permissions import Viewer
+from cases.forms.clients import DateInput
+from cases.models import Client
+from cases.selectors import client_scope
+from consent.models import DataCategory
+
+from .models import LegalBasis, SupportCouncil
+
+
+class MunicipalityChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Municipality) -> str:
+        return f"{obj}（{obj.code}）"
+
+
+class AgencyChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Agency) -> str:
+        return obj.name
+
+
+class CouncilCreateForm(forms.Form):
+    municipality = MunicipalityChoiceField(
+        label=_("Municipality that sets it up"),
+        queryset=Municipality.objects.select_related("prefecture").order_by("code"),
+    )
+    name = forms.CharField(label=_("Name of the council"), max_length=200)
+    legal_basis = forms.ChoiceField(label=_("Legal basis"), choices=LegalBasis.choices)
+    chair_agency = AgencyChoiceField(
+        label=_("Secretariat"),
+        queryset=Agency.objects.active().order_by("name_kana", "name"),
+        help_text=_("The agency that runs the council: members, sessions and minutes."),
+    )
+    confidentiality_note = forms.CharField(
+        label=_("Confidentiality"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "How members are bound to confidentiality, e.g. the article of the law and the "
+            "municipality's rules."
+        ),
+    )
+    established_on = forms.DateField(label=_("Set up on"), widget=DateInput())
+
+
+class CouncilEditForm(forms.Form):
+    name = forms.CharField(label=_("Name of the council"), max_length=200)
+    legal_basis = forms.ChoiceField(label=_("Legal basis"), choices=LegalBasis.choices)
+    confidentiality_note = forms.CharField(
+        label=_("Confidentiality"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CouncilEndForm(forms.Form):
+    ended_on = forms.DateField(
+        label=_("Ended on"),
+        widget=DateInput(),
+        help_text=_("From this day the council shares nothing more."),
+    )
+
+
+class MemberAddForm(forms.Form):
+    agency = AgencyChoiceField(label=_("Agency"), queryset=Agency.objects.none())
+    joined_on = forms.DateField(label=_("Member from"), widget=DateInput())
+
+    def __init__(self, *args, council: SupportCouncil, member_ids: frozenset[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = (
+            Agency.objects.active().exclude(pk__in=member_ids).order_by("name_kana", "name")
+        )
+
+
+class SessionForm(forms.Form):
+    held_on = forms.DateField(label=_("Held on"), widget=DateInput())
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    sharing_from = forms.DateField(
+        label=_("Shared from"),
+        required=False,
+        widget=DateInput(),
+    )
+    sharing_until = forms.DateField(
+        label=_("Shared until"),
+        required=False,
+        widget=DateInput(),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The defaults are settings: say them in the language of the request.
+        self.fields["sharing_from"].help_text = gettext(
+            "Empty: %(days)s days before the session."
+        ) % {"days": settings.COUNCIL_SHARING_DAYS_BEFORE}
+        self.fields["sharing_until"].help_text = gettext(
+            "Empty: %(days)s days after the session. After this day nothing is shown."
+        ) % {"days": settings.COUNCIL_SHARING_DAYS_AFTER}
+
+    def service_kwargs(self) -> dict:
+        return {field: self.cleaned_data[field] for field in self.fields}
+
+
+class MinutesForm(forms.Form):
+    minutes = forms.CharField(
+        # "Minutes" alone is the consultation's length (所要時間（分）) in the catalogue.
+        label=pgettext_lazy("meeting record", "Minutes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text=_("Shown to the members' caseworkers and supervisors only."),
+    )
+
+
+class ClientChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Client) -> str:
+        return f"{obj.full_name}（{obj.full_name_kana}）"
+
+
+class AgendaItemForm(forms.Form):
+    client = ClientChoiceField(
+        label=_("Person (a client of your agency)"),
+        queryset=Client.objects.none(),
+        to_field_name="public_id",
+    )
+    categories = forms.MultipleChoiceField(
+        label=_("Information shared with the members"),
+        choices=DataCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only what the council needs to discuss the person."),
+    )
+    reason = forms.CharField(
+        label=_("Why the council should discuss this person"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args, viewer: Viewer, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the agency's own clients: the holder alone brings a person to the council.
+        self.fields["client"].queryset = client_scope(viewer=viewer).order_by("kana_key", "id")
+
+    def service_kwargs(self) -> dict:
+        return {field: self.cleaned_data[field] for field in self.fields}

@@ -1,0 +1,200 @@
+"""Reads of 支援会議 for a viewer. A council, a session or an agenda item outside the viewer's
+reach is a 404 (we do not confirm it exists).
+
+Client data on these pages goes through the consent gate only: ``session_agenda`` asks
+``consent.gate.open_record`` for every person on the agenda, which decides what the viewer may
+see *now* and writes the access log (one row per person looked at, fail closed).
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from agencies.permissions import Viewer, is_system_admin
+from cases.permissions import can_work_with_clients, holds_client
+from consent.gate import NOT_CONSENTED, Basis, RecordAccess, council_items, open_record
+from consent.models import DataCategory
+
+from .models import AgendaItem, CouncilMember, CouncilSession, SupportCouncil
+from .permissions import can_open_council
+
+
+def _current(day: date) -> Q:
+    return Q(joined_on__lte=day) & (Q(left_on__isnull=True) | Q(left_on__gte=day))
+
+
+def current_member_ids(*, council: SupportCouncil, on: date | None = None) -> frozenset[int]:
+    """The agencies that are members of ``council`` on the day (one query)."""
+    day = on or timezone.localdate()
+    return frozenset(
+        CouncilMember.objects.filter(_current(day), council=council).values_list(
+            "agency_id", flat=True
+        )
+    )
+
+
+def council_list(*, viewer: Viewer) -> QuerySet[SupportCouncil]:
+    """The councils the viewer's agency is a member of today (the secretariat always is);
+    every council for a system admin; none for anyone else."""
+    councils = SupportCouncil.objects.select_related("municipality", "chair_agency").annotate(
+        session_count=Count("sessions", distinct=True)
+    )
+    if is_system_admin(viewer.user):
+        return councils.order_by("ended_on", "municipality__code", "name")
+    if not can_work_with_clients(viewer):
+        return SupportCouncil.objects.none()
+    member_today = CouncilMember.objects.filter(
+        _current(timezone.localdate()),
+        council=OuterRef("pk"),
+        agency_id=viewer.membership.agency_id,
+    )
+    return councils.filter(Exists(member_today)).order_by("ended_on", "municipality__code", "name")
+
+
+def council_get(*, viewer: Viewer, public_id: UUID) -> tuple[SupportCouncil, frozenset[int]]:
+    """The council and its members today, or a 404 for anyone who may not open it."""
+    council = (
+        SupportCouncil.objects.select_related("municipality", "chair_agency")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if council is None:
+        raise Http404
+    members = current_member_ids(council=council)
+    if not can_open_council(viewer, council, members):
+        raise Http404
+    return council, members
+
+
+def council_members(*, council: SupportCouncil) -> list[CouncilMember]:
+    """Members past and present, present first."""
+    return list(
+        council.members.select_related("agency").order_by(
+            "-left_on", "agency__name_kana", "joined_on"
+        )
+    )
+
+
+def council_sessions(*, council: SupportCouncil) -> QuerySet[CouncilSession]:
+    return council.sessions.annotate(
+        item_count=Count("agenda", filter=Q(agenda__withdrawn_at__isnull=True))
+    ).order_by("-held_on", "-id")
+
+
+def session_get(*, viewer: Viewer, public_id: UUID) -> tuple[CouncilSession, frozenset[int]]:
+    """A session of a council the viewer may open, with the council's members today."""
+    session = (
+        CouncilSession.objects.select_related(
+            "council", "council__municipality", "council__chair_agency"
+        )
+        .filter(public_id=public_id)
+        .first()
+    )
+    if session is None:
+        raise Http404
+    members = current_member_ids(council=session.council)
+    if not can_open_council(viewer, session.council, members):
+        raise Http404
+    return session, members
+
+
+def agenda_item_get(*, viewer: Viewer, public_id: UUID) -> AgendaItem:
+    item = (
+        AgendaItem.objects.select_related(
+            "client", "session", "session__council", "session__council__chair_agency"
+        )
+        .filter(public_id=public_id)
+        .first()
+    )
+    if item is None:
+        raise Http404
+    council = item.session.council
+    if not (
+        holds_client(viewer, item.client)
+        or can_open_council(viewer, council, current_member_ids(council=council))
+    ):
+        raise Http404
+    return item
+
+
+@dataclass(frozen=True)
+class AgendaRow:
+    """One person on a session's agenda as this viewer may see it now.
+
+    ``access`` is the gate's answer (None when the item was taken off and the viewer does not
+    hold the record: nothing was looked at). ``name`` is the person's name only when the gate
+    allows 基本情報, else the "no consent" placeholder; ``reason`` only when the viewer holds
+    the record or this very session shares the person with the viewer's agency now.
+    """
+
+    item: AgendaItem
+    access: RecordAccess | None
+    name: str
+    reason: str | None
+    shared: list[tuple[str, str, bool]]  # (category, label, may the viewer see it now)
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.item.withdrawn_at is not None
+
+    @property
+    def can_open_record(self) -> bool:
+        """A link to the live shared record makes sense only when something would show."""
+        return self.access is not None and self.access.any and not self.access.is_holder
+
+
+def _row(*, viewer: Viewer, item: AgendaItem, session: CouncilSession, page: str, path: str):
+    labels = dict(DataCategory.choices)
+    access: RecordAccess | None = None
+    if item.withdrawn_at is None or holds_client(viewer, item.client):
+        access = open_record(viewer=viewer, client=item.client, page=page, path=path)
+    allowed = access.allows if access is not None else (lambda category: False)
+    name = item.client.full_name if allowed(DataCategory.BASIC) else str(NOT_CONSENTED)
+    # The reason is what the holder told the council: shown to members only while this very
+    # session shares the person with their agency.
+    shares_here = access is not None and any(
+        decision.basis == Basis.COUNCIL
+        and getattr(decision.source, "session_id", None) == session.pk
+        for decision in access.decisions.values()
+    )
+    holder = access is not None and access.is_holder
+    return AgendaRow(
+        item=item,
+        access=access,
+        name=name,
+        reason=item.reason if holder or (shares_here and item.withdrawn_at is None) else None,
+        shared=[(c, labels[c], allowed(c)) for c in DataCategory.values if c in item.categories],
+    )
+
+
+def session_agenda(
+    *, viewer: Viewer, session: CouncilSession, page: str = "", path: str = ""
+) -> list[AgendaRow]:
+    """The session's agenda, every person shown only through the gate (and each look logged).
+
+    Costs one query for the items, then the gate's own queries for each person on the agenda
+    (see tests.test_councils.TestQueryCount): the gate decides one record at a time."""
+    items = session.agenda.select_related("client", "client__agency", "added_by").order_by(
+        "withdrawn_at", "added_at", "id"
+    )
+    return [_row(viewer=viewer, item=item, session=session, page=page, path=path) for item in items]
+
+
+def agenda_items_for_client(*, viewer: Viewer, client) -> list[AgendaItem]:
+    """For a client page. The holding agency's staff: every agenda the person was put on,
+    taken-off items included, newest first. Staff of another agency: only the items through
+    which a 支援会議 shares the person with their agency today (the gate's own rule). Anyone
+    else: nothing."""
+    if holds_client(viewer, client):
+        return list(
+            AgendaItem.objects.filter(client=client)
+            .select_related("session", "session__council", "added_by")
+            .order_by("-session__held_on", "-id")
+        )
+    if not can_work_with_clients(viewer):
+        return []
+    return list(council_items(client=client, agency_id=viewer.membership.agency_id))
