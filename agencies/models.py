@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -185,6 +186,48 @@ class Agency(models.Model):
             "the queue."
         ),
     )
+    # Reminder thresholds (issue 8's defaults): each agency tunes its own, through the settings
+    # page its roster admins keep. The sweep reads them per agency.
+    next_contact_overdue_days = models.PositiveSmallIntegerField(
+        _("planned contact overdue after (days)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    no_contact_days = models.PositiveSmallIntegerField(
+        _("no contact reminder after (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    no_contact_supervisor_days = models.PositiveSmallIntegerField(
+        _("no contact: tell the supervisors after (days)"),
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+    )
+    first_contact_business_days = models.PositiveSmallIntegerField(
+        _("first interview due within (business days)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+    )
+    plan_review_days_before = models.PositiveSmallIntegerField(
+        _("plan review reminder (days before)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(180)],
+    )
+    consent_expiring_days_before = models.PositiveSmallIntegerField(
+        _("consent expiry reminder (days before)"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(180)],
+    )
+    visits_without_contact = models.PositiveSmallIntegerField(
+        _("supporter visits without contact in a row"),
+        default=3,
+        validators=[MinValueValidator(2), MaxValueValidator(20)],
+    )
+    closed_year_end = models.BooleanField(
+        _("closed over the year end (12/29–1/3)"),
+        default=True,
+        help_text=_("Business days skip the year-end and New Year closure."),
+    )
     active_from = models.DateField(_("active from"), default=timezone.localdate)
     active_until = models.DateField(_("active until"), null=True, blank=True)
     search_key = models.CharField(max_length=500, editable=False, db_index=True)
@@ -206,6 +249,10 @@ class Agency(models.Model):
             models.CheckConstraint(
                 condition=~Q(operation=Operation.CONTRACTED) | ~Q(contractor_name=""),
                 name="agency_contracted_names_contractor",
+            ),
+            models.CheckConstraint(
+                condition=Q(no_contact_supervisor_days__gt=models.F("no_contact_days")),
+                name="agency_supervisor_told_after_caseworker",
             ),
         ]
 

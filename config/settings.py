@@ -243,11 +243,15 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REDIS_URL = env_str("REDIS_URL")
 BROKER_DIR = VAR_DIR / "broker"
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
-elif PRODUCTION:
-    CELERY_BROKER_URL = env_required("REDIS_URL")
+# How long Redis keeps an unacknowledged message (acks_late) before handing it to another
+# worker: a worker killed mid-task has its message redelivered after this many seconds. It must
+# outlast the longest task and the longest retry countdown (checked below); tests make it short.
+CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 60 * 60)
+if REDIS_URL or PRODUCTION:
+    CELERY_BROKER_URL = REDIS_URL or env_required("REDIS_URL")
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT
+    }
 else:
     # The embedded broker: kombu's filesystem transport needs no server and survives restarts,
     # which is all one machine running the demo needs. See README.
@@ -271,12 +275,39 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Where tasks go when no queue is named: tests give each worker process a queue of its own so
+# two test runs sharing a Redis never take each other's messages.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 
-# Reminders: links in emails need the address people open Tsunagu at; a failed email is retried
-# after REMINDERS_RETRY_BACKOFF_SECONDS, doubling each time (tests make it seconds).
+# Reminders: links in emails need the address people open Tsunagu at. A failed email is retried
+# after REMINDERS_RETRY_BACKOFF_SECONDS, doubling each time up to the maximum, at most
+# REMINDERS_SEND_MAX_ATTEMPTS tries in all. A row claimed by a sender and still unsent after
+# REMINDERS_CLAIM_GRACE_SECONDS belongs to a dead sender and may be claimed again; the
+# reconciler runs every REMINDERS_RECONCILE_SECONDS and re-queues such rows and rows whose
+# message was lost. Tests make all of these seconds.
 BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000")
 REMINDERS_RETRY_BACKOFF_SECONDS = env_int("REMINDERS_RETRY_BACKOFF_SECONDS", 60)
-REMINDERS_SEND_MAX_RETRIES = env_int("REMINDERS_SEND_MAX_RETRIES", 8)
+REMINDERS_RETRY_BACKOFF_MAX_SECONDS = env_int("REMINDERS_RETRY_BACKOFF_MAX_SECONDS", 30 * 60)
+REMINDERS_SEND_MAX_ATTEMPTS = env_int("REMINDERS_SEND_MAX_ATTEMPTS", 8)
+REMINDERS_CLAIM_GRACE_SECONDS = env_int("REMINDERS_CLAIM_GRACE_SECONDS", 10 * 60)
+REMINDERS_RECONCILE_SECONDS = env_int("REMINDERS_RECONCILE_SECONDS", 60)
+# The demo (bin/run) sweeps as soon as the worker is up, so reminders arrive within a minute.
+REMINDERS_SWEEP_ON_WORKER_START = env_bool("REMINDERS_SWEEP_ON_WORKER_START", False)
+for _name, _value in (
+    ("REMINDERS_RETRY_BACKOFF_SECONDS", REMINDERS_RETRY_BACKOFF_SECONDS),
+    ("REMINDERS_SEND_MAX_ATTEMPTS", REMINDERS_SEND_MAX_ATTEMPTS),
+    ("REMINDERS_CLAIM_GRACE_SECONDS", REMINDERS_CLAIM_GRACE_SECONDS),
+    ("REMINDERS_RECONCILE_SECONDS", REMINDERS_RECONCILE_SECONDS),
+    ("CELERY_BROKER_VISIBILITY_TIMEOUT", CELERY_BROKER_VISIBILITY_TIMEOUT),
+):
+    if _value < 1:
+        raise ImproperlyConfigured(f"{_name}={_value} must be at least 1.")
+if REMINDERS_RETRY_BACKOFF_MAX_SECONDS >= CELERY_BROKER_VISIBILITY_TIMEOUT:
+    # A retry waiting longer than the visibility timeout would be redelivered while it waits.
+    raise ImproperlyConfigured(
+        "REMINDERS_RETRY_BACKOFF_MAX_SECONDS must be shorter than "
+        "CELERY_BROKER_VISIBILITY_TIMEOUT."
+    )
 
 # --- Email ------------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,6 +21,10 @@ class Kind(models.TextChoices):
     REFERRAL_UNANSWERED = "referral_unanswered", _("Referral not answered")
     PLAN_REVIEW_DUE = "plan_review_due", _("Plan review is coming up")
     CONSENT_EXPIRING = "consent_expiring", _("Consent is about to expire")
+    FIRST_CONTACT_UNCONFIRMED = "first_contact_unconfirmed", _("First interview not confirmed")
+    EMERGENCY_REVIEW = "emergency_review", _("Emergency disclosure to review")
+    MEETING_TOMORROW = "meeting_tomorrow", _("Support coordination meeting tomorrow")
+    VISITS_WITHOUT_CONTACT = "visits_without_contact", _("Supporter visits without contact")
 
 
 class TargetType(models.TextChoices):
@@ -27,6 +32,8 @@ class TargetType(models.TextChoices):
     REFERRAL = "referral", _("Referral")
     PLAN = "plan", _("Support plan")
     CONSENT = "consent", _("Consent")
+    EMERGENCY = "emergency", _("Emergency disclosure")
+    MEETING = "meeting", _("Support coordination meeting")
 
 
 class Reminder(models.Model):
@@ -41,6 +48,12 @@ class Reminder(models.Model):
     )
     due_on = models.DateField(_("due on"))
     created_at = models.DateTimeField(_("created at"))
+    # Not before this moment by email: the recipient's delivery preference (a daily digest, no
+    # email on days off) or a retry's backoff. The notification centre shows the row at once.
+    send_after = models.DateTimeField(_("send after"), default=timezone.now)
+    # In flight: a sender claimed the row and is sending. A claim older than the grace period
+    # belongs to a sender that died (kill -9 between claim and send): it may be claimed again.
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     # Set when the condition went away before sending: such a row is never sent nor shown.
@@ -67,7 +80,56 @@ class Reminder(models.Model):
                 condition=Q(sent_at__isnull=True, cancelled_at__isnull=True),
                 name="reminder_pending",
             ),
+            # The sender's chunks (a recipient's rows together) and the reconciler's late rows.
+            models.Index(
+                fields=["recipient", "id"],
+                condition=Q(sent_at__isnull=True, cancelled_at__isnull=True),
+                name="reminder_pending_recipient",
+            ),
+            models.Index(
+                fields=["send_after"],
+                condition=Q(sent_at__isnull=True, cancelled_at__isnull=True),
+                name="reminder_pending_send_after",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.target_type}:{self.target_id} @ {self.due_on}"
+
+
+class Delivery(models.TextChoices):
+    IMMEDIATE = "immediate", _("As they come")
+    DIGEST = "digest", _("Once a day, as a digest")
+
+
+class DeliveryPreference(models.Model):
+    """How one person wants reminder emails. No row means the defaults: as they come, every
+    day. The notification centre is not affected: it always shows reminders at once."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_preference"
+    )
+    delivery = models.CharField(
+        _("reminder emails"), max_length=20, choices=Delivery.choices, default=Delivery.IMMEDIATE
+    )
+    hour = models.PositiveSmallIntegerField(
+        _("hour of the digest"),
+        default=8,
+        help_text=_(
+            "Japan time, 0–23. Also when emails held over a day off go out the next business day."
+        ),
+    )
+    quiet_on_days_off = models.BooleanField(_("no emails on weekends and holidays"), default=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("reminder delivery preference")
+        verbose_name_plural = _("reminder delivery preferences")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hour__gte=0, hour__lte=23), name="reminder_preference_hour_of_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.delivery}"

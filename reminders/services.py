@@ -1,4 +1,5 @@
-"""Writes of the reminders app: the sweep that finds due conditions, and the sender.
+"""Writes of the reminders app: the sweep that finds due conditions, the sender, the reconciler,
+and the settings people keep (an agency's thresholds, a person's delivery preference).
 
 The database is the truth. The sweep walks each condition in keyset batches (constant memory)
 and inserts rows with ``ON CONFLICT DO NOTHING`` against the unique key (kind, target, due date,
@@ -6,49 +7,73 @@ recipient), so running it twice, or two sweeps at once, creates each reminder on
 creates anything it cancels pending rows whose condition has gone, and the sender checks again
 right before sending: a contact logged or a referral answered in between stops the reminder.
 
-The sender claims rows with ``SELECT … FOR UPDATE SKIP LOCKED`` and a conditional update of
-``sent_at`` in one transaction, before the email leaves: a retry or a second worker finds
-nothing left to claim, so nothing is sent twice.
+Sending has three steps, each a conditional update: claim (``SELECT … FOR UPDATE SKIP LOCKED``,
+then ``claimed_at``), send the email, then ``sent_at`` only where this sender's claim still
+stands. A sender killed between claim and ``sent_at`` leaves the row in flight; once the claim
+is older than the grace period another sender may claim it again, and the reconciler re-queues
+it, so no email is lost. The only window for a second copy is the moment between the SMTP
+server's "250 OK" and the ``sent_at`` commit.
 """
 
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import DateField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from agencies.models import Agency, Membership, Role
-from agencies.permissions import Viewer
-from cases.models import Case, Plan, PlanReview, PlanStatus, Stage
-from consent.models import Consent
-from core.business_days import add_business_days
+from agencies.permissions import Viewer, can_manage_agency
+from audit.services import audit_record
+from cases.models import Case, HomeVisit, Meeting, Plan, PlanReview, PlanStatus, Stage
+from cases.selectors import visits_without_contact_in_a_row
+from consent.models import Consent, EmergencyDisclosure
+from core.business_days import add_business_days, is_business_day
 from referrals.models import Referral, Status
-from referrals.queue_selectors import sent_before_for_age
 
-from .models import Kind, Reminder, TargetType
+from .models import Delivery, DeliveryPreference, Kind, Reminder, TargetType
 from .selectors import reminder_scope
 
 logger = logging.getLogger(__name__)
 
-# The thresholds of the conditions (issue 8's defaults). The referral one is the receiving
-# agency's own setting (Agency.referral_alert_business_days), which the queue uses too.
-NEXT_CONTACT_OVERDUE_DAYS = 3
-NO_CONTACT_DAYS = 30
-NO_CONTACT_SUPERVISOR_DAYS = 60
-PLAN_REVIEW_DAYS_BEFORE = 7
-CONSENT_EXPIRING_DAYS_BEFORE = 14
+# The agency settings the sweep reads (issue 8's table; defaults on the model). The referral
+# one is shared with the supervisors' queue, which marks the same referrals overdue.
+THRESHOLD_FIELDS = [
+    "next_contact_overdue_days",
+    "no_contact_days",
+    "no_contact_supervisor_days",
+    "referral_alert_business_days",
+    "first_contact_business_days",
+    "plan_review_days_before",
+    "consent_expiring_days_before",
+    "visits_without_contact",
+    "closed_year_end",
+]
+
+# How many of a client's latest visits the "in a row" rule looks at. A run longer than this
+# still fires; only its due date then moves with each new visit.
+VISIT_HISTORY = 50
 
 # (kind, target_type, target_id, due_on, recipient_id, agency_id)
 Key = tuple[str, str, str, date, int, int]
@@ -66,6 +91,17 @@ def _keyset(queryset: QuerySet, fields: list[str], batch_size: int) -> Iterator[
             return
         yield rows
         last_id = rows[-1]["id"]
+
+
+def _thresholds(*fields: str) -> list[tuple]:
+    """The distinct values of agency settings: a handful, whatever the number of agencies, so
+    each condition runs one range query per distinct value and the date bound stays a
+    constant the indexes can use."""
+    return list(Agency.objects.values_list(*fields).distinct().order_by())
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
 def _supervisors(agency_ids: Iterable[int]) -> dict[int, list[int]]:
@@ -87,7 +123,11 @@ def _open_cases(targets: set[str] | None) -> QuerySet[Case]:
     return cases.filter(public_id__in=targets) if targets is not None else cases
 
 
-# --- The seven conditions ---------------------------------------------------------------------
+def _only(queryset: QuerySet, targets: set[str] | None) -> QuerySet:
+    return queryset.filter(public_id__in=targets) if targets is not None else queryset
+
+
+# --- The conditions ---------------------------------------------------------------------------
 # Each yields batches of keys of the reminders whose condition holds today, optionally only for
 # the given targets (public ids): the sweep creates from them, and the re-check before sending
 # asks the very same function whether a pending row still holds.
@@ -95,115 +135,122 @@ def _open_cases(targets: set[str] | None) -> QuerySet[Case]:
 
 def _next_contact_due(today: date, batch_size: int, targets: set[str] | None) -> Iterator[list]:
     # From the planned day until it counts as overdue; an overdue contact gets the other kind.
-    cases = _open_cases(targets).filter(
-        next_contact_on__lte=today,
-        next_contact_on__gt=today - timedelta(days=NEXT_CONTACT_OVERDUE_DAYS),
-    )
-    fields = ["public_id", "next_contact_on", "primary_worker_id", "agency_id"]
-    for rows in _keyset(cases, fields, batch_size):
-        yield [
-            (
-                Kind.NEXT_CONTACT_DUE,
-                TargetType.CASE,
-                str(r["public_id"]),
-                r["next_contact_on"],
-                r["primary_worker_id"],
-                r["agency_id"],
-            )
-            for r in rows
-        ]
+    for (days,) in _thresholds("next_contact_overdue_days"):
+        cases = _open_cases(targets).filter(
+            agency__next_contact_overdue_days=days,
+            next_contact_on__lte=today,
+            next_contact_on__gt=today - timedelta(days=days),
+        )
+        fields = ["public_id", "next_contact_on", "primary_worker_id", "agency_id"]
+        for rows in _keyset(cases, fields, batch_size):
+            yield [
+                (
+                    Kind.NEXT_CONTACT_DUE,
+                    TargetType.CASE,
+                    str(r["public_id"]),
+                    r["next_contact_on"],
+                    r["primary_worker_id"],
+                    r["agency_id"],
+                )
+                for r in rows
+            ]
 
 
 def _next_contact_overdue(today: date, batch_size: int, targets: set[str] | None) -> Iterator[list]:
-    overdue = timedelta(days=NEXT_CONTACT_OVERDUE_DAYS)
-    cases = _open_cases(targets).filter(next_contact_on__lte=today - overdue)
-    fields = ["public_id", "next_contact_on", "primary_worker_id", "agency_id"]
-    for rows in _keyset(cases, fields, batch_size):
-        yield [
-            (
-                Kind.NEXT_CONTACT_OVERDUE,
-                TargetType.CASE,
-                str(r["public_id"]),
-                r["next_contact_on"] + overdue,
-                r["primary_worker_id"],
-                r["agency_id"],
-            )
-            for r in rows
-        ]
+    for (days,) in _thresholds("next_contact_overdue_days"):
+        overdue = timedelta(days=days)
+        cases = _open_cases(targets).filter(
+            agency__next_contact_overdue_days=days, next_contact_on__lte=today - overdue
+        )
+        fields = ["public_id", "next_contact_on", "primary_worker_id", "agency_id"]
+        for rows in _keyset(cases, fields, batch_size):
+            yield [
+                (
+                    Kind.NEXT_CONTACT_OVERDUE,
+                    TargetType.CASE,
+                    str(r["public_id"]),
+                    r["next_contact_on"] + overdue,
+                    r["primary_worker_id"],
+                    r["agency_id"],
+                )
+                for r in rows
+            ]
 
 
-def _silent_cases(days: int, today: date, targets: set[str] | None) -> QuerySet[Case]:
+def _silent_cases(field: str, days: int, today: date, targets: set[str] | None):
     """Open cases without a consultation for ``days`` days (counted from the opening when there
-    has been none). A logged contact moves the start, so the old reminder's key no longer
-    holds."""
+    has been none), in agencies whose ``field`` setting is ``days``. A logged contact moves the
+    start, so the old reminder's key no longer holds."""
     return (
         _open_cases(targets)
+        .filter(**{f"agency__{field}": days})
         .annotate(silent_since=Coalesce("last_contact_on", "opened_on"))
         .filter(silent_since__lte=today - timedelta(days=days))
     )
 
 
-def _no_contact_30(today: date, batch_size: int, targets: set[str] | None) -> Iterator[list]:
-    cases = _silent_cases(NO_CONTACT_DAYS, today, targets)
-    fields = ["public_id", "silent_since", "primary_worker_id", "agency_id"]
-    for rows in _keyset(cases, fields, batch_size):
-        yield [
-            (
-                Kind.NO_CONTACT_30,
-                TargetType.CASE,
-                str(r["public_id"]),
-                r["silent_since"] + timedelta(days=NO_CONTACT_DAYS),
-                r["primary_worker_id"],
-                r["agency_id"],
-            )
-            for r in rows
-        ]
+def _no_contact(today: date, batch_size: int, targets: set[str] | None) -> Iterator[list]:
+    for (days,) in _thresholds("no_contact_days"):
+        cases = _silent_cases("no_contact_days", days, today, targets)
+        fields = ["public_id", "silent_since", "primary_worker_id", "agency_id"]
+        for rows in _keyset(cases, fields, batch_size):
+            yield [
+                (
+                    Kind.NO_CONTACT_30,
+                    TargetType.CASE,
+                    str(r["public_id"]),
+                    r["silent_since"] + timedelta(days=days),
+                    r["primary_worker_id"],
+                    r["agency_id"],
+                )
+                for r in rows
+            ]
 
 
-def _no_contact_60_supervisor(
-    today: date, batch_size: int, targets: set[str] | None
-) -> Iterator[list]:
-    cases = _silent_cases(NO_CONTACT_SUPERVISOR_DAYS, today, targets)
-    fields = ["public_id", "silent_since", "agency_id"]
-    for rows in _keyset(cases, fields, batch_size):
-        supervisors = _supervisors(r["agency_id"] for r in rows)
-        yield [
-            (
-                Kind.NO_CONTACT_60_SUPERVISOR,
-                TargetType.CASE,
-                str(r["public_id"]),
-                r["silent_since"] + timedelta(days=NO_CONTACT_SUPERVISOR_DAYS),
-                user_id,
-                r["agency_id"],
-            )
-            for r in rows
-            for user_id in supervisors.get(r["agency_id"], [])
-        ]
+def _no_contact_supervisor(today: date, batch_size: int, targets: set[str] | None) -> Iterator:
+    for (days,) in _thresholds("no_contact_supervisor_days"):
+        cases = _silent_cases("no_contact_supervisor_days", days, today, targets)
+        fields = ["public_id", "silent_since", "agency_id"]
+        for rows in _keyset(cases, fields, batch_size):
+            supervisors = _supervisors(r["agency_id"] for r in rows)
+            yield [
+                (
+                    Kind.NO_CONTACT_60_SUPERVISOR,
+                    TargetType.CASE,
+                    str(r["public_id"]),
+                    r["silent_since"] + timedelta(days=days),
+                    user_id,
+                    r["agency_id"],
+                )
+                for r in rows
+                for user_id in supervisors.get(r["agency_id"], [])
+            ]
+
+
+def _waited_more_than(threshold: int, closed_year_end: bool, today: date) -> datetime:
+    """Things that happened before this moment have waited more than ``threshold`` business
+    days today (the queue's rule: age > threshold). Age grows with the start date, so this is
+    one range condition on the timestamp, whatever the holidays."""
+    start = add_business_days(today + timedelta(days=1), -(threshold + 1), closed_year_end)
+    return _start_of(start)
 
 
 def _referral_unanswered(today: date, batch_size: int, targets: set[str] | None) -> Iterator[list]:
     """A sent referral still not accepted or declined after the receiving agency's number of
     business days (age > threshold, as the queue marks it overdue)."""
-    referrals = Referral.objects.filter(status=Status.SENT)
-    if targets is not None:
-        referrals = referrals.filter(public_id__in=targets)
-    # One range condition on sent_at per distinct threshold (a handful), as the queue does.
-    thresholds = (
-        Agency.objects.filter(referrals_received__in=referrals)
-        .values_list("referral_alert_business_days", flat=True)
-        .distinct()
-        .order_by()
-    )
-    for threshold in list(thresholds):
+    referrals = _only(Referral.objects.filter(status=Status.SENT), targets)
+    for threshold, closed in _thresholds("referral_alert_business_days", "closed_year_end"):
         due = referrals.filter(
             to_agency__referral_alert_business_days=threshold,
-            sent_at__lt=sent_before_for_age(threshold + 1, today=today),
+            to_agency__closed_year_end=closed,
+            sent_at__lt=_waited_more_than(threshold, closed, today),
         )
         for rows in _keyset(due, ["public_id", "sent_at", "to_agency_id"], batch_size):
             supervisors = _supervisors(r["to_agency_id"] for r in rows)
             batch = []
             for r in rows:
-                due_on = add_business_days(timezone.localdate(r["sent_at"]), threshold + 1)
+                sent_on = timezone.localdate(r["sent_at"])
+                due_on = add_business_days(sent_on, threshold + 1, closed)
                 batch.extend(
                     (
                         Kind.REFERRAL_UNANSWERED,
@@ -218,87 +265,382 @@ def _referral_unanswered(today: date, batch_size: int, targets: set[str] | None)
             yield batch
 
 
-def _plan_review_due(today: date, batch_size: int, targets: set[str] | None) -> Iterator[list]:
-    before = timedelta(days=PLAN_REVIEW_DAYS_BEFORE)
-    # Reviewed in the week before the date (or after it): the reminder has done its work.
-    reviewed = PlanReview.objects.filter(
-        plan=OuterRef("pk"),
-        reviewed_on__gte=ExpressionWrapper(OuterRef("review_on") - before, DateField()),
+def _first_contact_unconfirmed(
+    today: date, batch_size: int, targets: set[str] | None
+) -> Iterator[list]:
+    """An accepted つなぎ whose 初回面談 is still not recorded after the business days of each
+    side's own agency: the receiving agency's assigned worker and the sending worker."""
+    referrals = _only(
+        Referral.objects.filter(
+            status__in=[Status.ACCEPTED, Status.IN_SUPPORT],
+            first_contact_on__isnull=True,
+            answered_at__isnull=False,
+        ),
+        targets,
     )
-    plans = (
-        Plan.objects.filter(
-            status__in=[PlanStatus.AGREED, PlanStatus.APPROVED],
-            review_on__lte=today + before,
-        )
-        .exclude(case__stage=Stage.CLOSED)
-        .exclude(Exists(reviewed))
-    )
-    if targets is not None:
-        plans = plans.filter(public_id__in=targets)
-    fields = ["public_id", "review_on", "case__primary_worker_id", "case__agency_id"]
-    for rows in _keyset(plans, fields, batch_size):
-        yield [
-            (
-                Kind.PLAN_REVIEW_DUE,
-                TargetType.PLAN,
-                str(r["public_id"]),
-                r["review_on"] - before,
-                r["case__primary_worker_id"],
-                r["case__agency_id"],
+    for worker, agency in (("assignee_id", "to_agency"), ("from_worker_id", "from_agency")):
+        for threshold, closed in _thresholds("first_contact_business_days", "closed_year_end"):
+            due = referrals.filter(
+                **{
+                    f"{agency}__first_contact_business_days": threshold,
+                    f"{agency}__closed_year_end": closed,
+                },
+                answered_at__lt=_waited_more_than(threshold, closed, today),
             )
-            for r in rows
-        ]
+            fields = ["public_id", "answered_at", worker, f"{agency}_id"]
+            for rows in _keyset(due, fields, batch_size):
+                yield [
+                    (
+                        Kind.FIRST_CONTACT_UNCONFIRMED,
+                        TargetType.REFERRAL,
+                        str(r["public_id"]),
+                        add_business_days(
+                            timezone.localdate(r["answered_at"]), threshold + 1, closed
+                        ),
+                        r[worker],
+                        r[f"{agency}_id"],
+                    )
+                    for r in rows
+                    if r[worker] is not None
+                ]
+
+
+def _plan_review_due(today: date, batch_size: int, targets: set[str] | None) -> Iterator[list]:
+    for (days,) in _thresholds("plan_review_days_before"):
+        before = timedelta(days=days)
+        # Reviewed in the days before the date (or after it): the reminder has done its work.
+        reviewed = PlanReview.objects.filter(
+            plan=OuterRef("pk"),
+            reviewed_on__gte=ExpressionWrapper(OuterRef("review_on") - before, DateField()),
+        )
+        plans = (
+            Plan.objects.filter(
+                status__in=[PlanStatus.AGREED, PlanStatus.APPROVED],
+                case__agency__plan_review_days_before=days,
+                review_on__lte=today + before,
+            )
+            .exclude(case__stage=Stage.CLOSED)
+            .exclude(Exists(reviewed))
+        )
+        fields = ["public_id", "review_on", "case__primary_worker_id", "case__agency_id"]
+        for rows in _keyset(_only(plans, targets), fields, batch_size):
+            yield [
+                (
+                    Kind.PLAN_REVIEW_DUE,
+                    TargetType.PLAN,
+                    str(r["public_id"]),
+                    r["review_on"] - before,
+                    r["case__primary_worker_id"],
+                    r["case__agency_id"],
+                )
+                for r in rows
+            ]
 
 
 def _consent_expiring(today: date, batch_size: int, targets: set[str] | None) -> Iterator[list]:
-    """A consent in force that ends within 14 days, unless a later one for the same agency
-    already carries on (a renewal through ``replaces`` ends this one, which also stops it)."""
-    before = timedelta(days=CONSENT_EXPIRING_DAYS_BEFORE)
+    """A consent in force that ends within the holding agency's number of days, unless a later
+    one for the same agency already carries on (a renewal through ``replaces`` ends this one,
+    which also stops it)."""
     renewed = Consent.objects.filter(
         client=OuterRef("client"),
         recipient=OuterRef("recipient"),
         ended_on__isnull=True,
         valid_until__gt=OuterRef("valid_until"),
     )
-    consents = Consent.objects.filter(
-        ended_on__isnull=True, valid_until__gte=today, valid_until__lte=today + before
-    ).exclude(Exists(renewed))
-    if targets is not None:
-        consents = consents.filter(public_id__in=targets)
-    fields = ["public_id", "valid_until", "client_id", "client__agency_id"]
-    for rows in _keyset(consents, fields, batch_size):
-        # The caseworker of the holding agency: the primary worker of the client's open case.
-        workers = dict(
-            Case.objects.exclude(stage=Stage.CLOSED)
-            .filter(client_id__in={r["client_id"] for r in rows})
-            .values_list("client_id", "primary_worker_id")
-        )
+    for (days,) in _thresholds("consent_expiring_days_before"):
+        before = timedelta(days=days)
+        consents = Consent.objects.filter(
+            ended_on__isnull=True,
+            client__agency__consent_expiring_days_before=days,
+            valid_until__gte=today,
+            valid_until__lte=today + before,
+        ).exclude(Exists(renewed))
+        fields = ["public_id", "valid_until", "client_id", "client__agency_id"]
+        for rows in _keyset(_only(consents, targets), fields, batch_size):
+            # The caseworker of the holding agency: the primary worker of the client's open case.
+            workers = dict(
+                Case.objects.exclude(stage=Stage.CLOSED)
+                .filter(client_id__in={r["client_id"] for r in rows})
+                .values_list("client_id", "primary_worker_id")
+            )
+            yield [
+                (
+                    Kind.CONSENT_EXPIRING,
+                    TargetType.CONSENT,
+                    str(r["public_id"]),
+                    r["valid_until"] - before,
+                    workers[r["client_id"]],
+                    r["client__agency_id"],
+                )
+                for r in rows
+                if r["client_id"] in workers
+            ]
+
+
+def _emergency_review(today: date, batch_size: int, targets: set[str] | None) -> Iterator[list]:
+    """An emergency disclosure nobody has reviewed: the holding agency's supervisors, at once
+    and again every day (the due date is today, so each day is a new reminder) until one of
+    them reviews it."""
+    disclosures = _only(EmergencyDisclosure.objects.filter(reviewed_at__isnull=True), targets)
+    for rows in _keyset(disclosures, ["public_id", "client__agency_id"], batch_size):
+        supervisors = _supervisors(r["client__agency_id"] for r in rows)
         yield [
             (
-                Kind.CONSENT_EXPIRING,
-                TargetType.CONSENT,
+                Kind.EMERGENCY_REVIEW,
+                TargetType.EMERGENCY,
                 str(r["public_id"]),
-                r["valid_until"] - before,
-                workers[r["client_id"]],
+                today,
+                user_id,
                 r["client__agency_id"],
             )
             for r in rows
-            if r["client_id"] in workers
+            for user_id in supervisors.get(r["client__agency_id"], [])
         ]
+
+
+def _meeting_tomorrow(today: date, batch_size: int, targets: set[str] | None) -> Iterator[list]:
+    """A 支援調整会議 held tomorrow: each participant, in the agency they take part for (the
+    host's when they work there, else their own)."""
+    tomorrow = today + timedelta(days=1)
+    meetings = _only(Meeting.objects.filter(held_on=tomorrow), targets)
+    through = Meeting.participant_users.through
+    for rows in _keyset(meetings, ["public_id", "agency_id"], batch_size):
+        participants = list(
+            through.objects.filter(meeting_id__in=[r["id"] for r in rows]).values_list(
+                "meeting_id", "user_id"
+            )
+        )
+        agencies: dict[int, set[int]] = defaultdict(set)
+        for user_id, agency_id in Membership.objects.filter(
+            user_id__in={user_id for _m, user_id in participants},
+            is_active=True,
+            user__is_active=True,
+        ).values_list("user_id", "agency_id"):
+            agencies[user_id].add(agency_id)
+        by_meeting = {r["id"]: r for r in rows}
+        batch = []
+        for meeting_id, user_id in participants:
+            meeting = by_meeting[meeting_id]
+            theirs = agencies.get(user_id)
+            if not theirs:
+                continue  # no active membership: nowhere to show it
+            agency_id = meeting["agency_id"] if meeting["agency_id"] in theirs else min(theirs)
+            batch.append(
+                (
+                    Kind.MEETING_TOMORROW,
+                    TargetType.MEETING,
+                    str(meeting["public_id"]),
+                    today,
+                    user_id,
+                    agency_id,
+                )
+            )
+        yield batch
+
+
+def _visits_without_contact(
+    today: date, batch_size: int, targets: set[str] | None
+) -> Iterator[list]:
+    """Supporters' visits that reached nobody, the agency's number of times in a row: the
+    case's primary caseworker. "In a row" is the client page's rule
+    (``cases.selectors.visits_without_contact_in_a_row``), applied to each client's latest
+    visits fetched with one window query per batch. The due date is the day of the visit that
+    made the run long enough, so a longer run does not remind again, and a visit that reaches
+    the person ends it."""
+    with_visits = HomeVisit.objects.filter(client=OuterRef("client"))
+    for (threshold,) in _thresholds("visits_without_contact"):
+        cases = _open_cases(targets).filter(
+            Exists(with_visits), agency__visits_without_contact=threshold
+        )
+        fields = ["public_id", "client_id", "primary_worker_id", "agency_id"]
+        for rows in _keyset(cases, fields, batch_size):
+            latest: dict[int, list[HomeVisit]] = defaultdict(list)
+            visits = (
+                HomeVisit.objects.filter(client_id__in={r["client_id"] for r in rows})
+                .annotate(
+                    position=Window(
+                        RowNumber(),
+                        partition_by=[F("client_id")],
+                        order_by=[F("visited_on").desc(), F("id").desc()],
+                    )
+                )
+                .filter(position__lte=VISIT_HISTORY)
+                .only("id", "client_id", "visited_on", "outcome")
+                .order_by("client_id", "position")
+            )
+            for visit in visits:
+                latest[visit.client_id].append(visit)
+            batch = []
+            for r in rows:
+                newest_first = latest.get(r["client_id"], [])
+                in_a_row = visits_without_contact_in_a_row(newest_first)
+                if in_a_row < threshold:
+                    continue
+                batch.append(
+                    (
+                        Kind.VISITS_WITHOUT_CONTACT,
+                        TargetType.CASE,
+                        str(r["public_id"]),
+                        newest_first[in_a_row - threshold].visited_on,
+                        r["primary_worker_id"],
+                        r["agency_id"],
+                    )
+                )
+            yield batch
 
 
 CONDITIONS: dict[str, Callable[[date, int, set[str] | None], Iterator[list]]] = {
     Kind.NEXT_CONTACT_DUE: _next_contact_due,
     Kind.NEXT_CONTACT_OVERDUE: _next_contact_overdue,
-    Kind.NO_CONTACT_30: _no_contact_30,
-    Kind.NO_CONTACT_60_SUPERVISOR: _no_contact_60_supervisor,
+    Kind.NO_CONTACT_30: _no_contact,
+    Kind.NO_CONTACT_60_SUPERVISOR: _no_contact_supervisor,
     Kind.REFERRAL_UNANSWERED: _referral_unanswered,
+    Kind.FIRST_CONTACT_UNCONFIRMED: _first_contact_unconfirmed,
     Kind.PLAN_REVIEW_DUE: _plan_review_due,
     Kind.CONSENT_EXPIRING: _consent_expiring,
+    Kind.EMERGENCY_REVIEW: _emergency_review,
+    Kind.MEETING_TOMORROW: _meeting_tomorrow,
+    Kind.VISITS_WITHOUT_CONTACT: _visits_without_contact,
 }
 
 
+# --- Delivery preferences ---------------------------------------------------------------------
+
+
+def next_delivery(*, preference: DeliveryPreference | None, now: datetime) -> datetime:
+    """When a reminder created ``now`` may be emailed to someone with this preference: now, the
+    next digest hour, or — with no emails on days off — the hour on the next business day."""
+    if preference is None:
+        return now
+    local = timezone.localtime(now)
+    day = local.date()
+    at = now
+    if preference.delivery == Delivery.DIGEST:
+        if local.hour >= preference.hour:
+            day += timedelta(days=1)
+        at = None
+    if preference.quiet_on_days_off and not is_business_day(day):
+        while not is_business_day(day):
+            day += timedelta(days=1)
+        at = None
+    if at is None:
+        at = timezone.make_aware(datetime.combine(day, time(preference.hour)))
+    return at
+
+
+def _send_after(recipient_ids: Iterable[int], now: datetime) -> dict[int, datetime]:
+    """Each recipient's first moment for an email: one query for a whole batch. People without
+    an email address are done at once (the notification centre is all they get)."""
+    found = {}
+    rows = User.objects.filter(id__in=set(recipient_ids)).values_list(
+        "id",
+        "email",
+        "reminder_preference__delivery",
+        "reminder_preference__hour",
+        "reminder_preference__quiet_on_days_off",
+    )
+    for user_id, email, delivery, hour, quiet in rows:
+        preference = None
+        if email and delivery is not None:
+            preference = DeliveryPreference(delivery=delivery, hour=hour, quiet_on_days_off=quiet)
+        found[user_id] = next_delivery(preference=preference, now=now)
+    return found
+
+
+@transaction.atomic
+def delivery_preference_save(
+    *, viewer: Viewer, delivery: str, hour: int, quiet_on_days_off: bool
+) -> DeliveryPreference:
+    """A person sets how their own reminder emails come. Their reminders not yet emailed move
+    to the new first moment."""
+    user = viewer.user
+    if not user.is_authenticated:
+        raise PermissionDenied
+    errors = {}
+    if delivery not in Delivery.values:
+        errors["delivery"] = _("Choose how the emails should come.")
+    if not 0 <= hour <= 23:
+        errors["hour"] = _("Enter an hour from 0 to 23.")
+    if errors:
+        raise ValidationError(errors)
+    preference, _created = DeliveryPreference.objects.select_for_update().get_or_create(user=user)
+    before = [preference.delivery, preference.hour, preference.quiet_on_days_off]
+    preference.delivery, preference.hour = delivery, hour
+    preference.quiet_on_days_off = quiet_on_days_off
+    preference.save()
+    after = [preference.delivery, preference.hour, preference.quiet_on_days_off]
+    if before != after:
+        now = timezone.now()
+        Reminder.objects.filter(PENDING, recipient=user, claimed_at=None).update(
+            send_after=next_delivery(preference=preference if user.email else None, now=now)
+        )
+        audit_record(
+            actor=user,
+            acting_agency=viewer.agency,
+            action="reminders.delivery_changed",
+            target=preference,
+            changes={"delivery": [before, after]},
+        )
+    return preference
+
+
+@transaction.atomic
+def agency_reminder_settings_update(
+    *, viewer: Viewer, agency: Agency, fields: dict[str, Any]
+) -> Agency:
+    """An agency's roster admin (or a system admin) sets its reminder thresholds and whether
+    the year-end closure counts as closed."""
+    if not can_manage_agency(viewer, agency):
+        raise PermissionDenied
+    agency = Agency.objects.select_for_update().get(pk=agency.pk)
+    changes = {}
+    for name in THRESHOLD_FIELDS:
+        if name in fields and getattr(agency, name) != fields[name]:
+            changes[name] = [getattr(agency, name), fields[name]]
+            setattr(agency, name, fields[name])
+    if agency.no_contact_supervisor_days <= agency.no_contact_days:
+        raise ValidationError(
+            {
+                "no_contact_supervisor_days": _(
+                    "The supervisors are told after the caseworker: enter more days than for "
+                    "the caseworker."
+                )
+            }
+        )
+    agency.full_clean(validate_unique=False, validate_constraints=False)
+    if changes:
+        agency.save(update_fields=[*changes, "updated_at"])
+        audit_record(
+            actor=viewer.user,
+            acting_agency=viewer.agency,
+            action="agency.reminder_settings_updated",
+            target=agency,
+            changes=changes,
+        )
+    return agency
+
+
 # --- The sweep --------------------------------------------------------------------------------
+
+PENDING = Q(sent_at__isnull=True, cancelled_at__isnull=True)
+PENDING_FIELDS = ["kind", "target_id", "due_on", "recipient_id"]
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=settings.REMINDERS_CLAIM_GRACE_SECONDS)
+
+
+def _unclaimed(now: datetime) -> Q:
+    """Not in flight: never claimed, or claimed by a sender that died (older than the grace)."""
+    return Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - _grace())
+
+
+def _sendable(now: datetime) -> Q:
+    return (
+        PENDING
+        & _unclaimed(now)
+        & Q(send_after__lte=now, attempts__lt=settings.REMINDERS_SEND_MAX_ATTEMPTS)
+    )
 
 
 def _cancel_gone(rows: list[dict], today: date) -> int:
@@ -321,14 +663,9 @@ def _cancel_gone(rows: list[dict], today: date) -> int:
         )
     if not gone:
         return 0
-    # Conditional: a row a sender claimed in the meantime is left as it is.
-    return Reminder.objects.filter(id__in=gone, sent_at=None, cancelled_at=None).update(
-        cancelled_at=timezone.now()
-    )
-
-
-PENDING = Q(sent_at__isnull=True, cancelled_at__isnull=True)
-PENDING_FIELDS = ["kind", "target_id", "due_on", "recipient_id"]
+    # Conditional: a row a live sender holds is left to it (it re-checks before sending).
+    now = timezone.now()
+    return Reminder.objects.filter(PENDING & _unclaimed(now), id__in=gone).update(cancelled_at=now)
 
 
 def reminders_cancel_gone(*, today: date | None = None, batch_size: int = 1000) -> int:
@@ -353,6 +690,7 @@ def reminders_sweep(*, today: date | None = None, batch_size: int = 1000) -> int
         for batch in condition(today, batch_size, None):
             if not batch:
                 continue
+            send_after = _send_after((key[4] for key in batch), now)
             Reminder.objects.bulk_create(
                 [
                     Reminder(
@@ -363,6 +701,7 @@ def reminders_sweep(*, today: date | None = None, batch_size: int = 1000) -> int
                         recipient_id=key[4],
                         agency_id=key[5],
                         created_at=now,
+                        send_after=send_after.get(key[4], now),
                     )
                     for key in batch
                 ],
@@ -374,18 +713,13 @@ def reminders_sweep(*, today: date | None = None, batch_size: int = 1000) -> int
     return created
 
 
-def reminder_pending_id_chunks(*, size: int = 500) -> Iterator[list[int]]:
-    """The ids of every unsent, uncancelled reminder, in chunks that keep a recipient's rows
-    together (so they get one email), read with a server-side cursor."""
+def _id_chunks(rows: QuerySet[Reminder], size: int) -> Iterator[list[int]]:
+    """Ids in chunks that keep a recipient's rows together (so they get one email), read with
+    a server-side cursor: constant memory however many are pending."""
     chunk: list[int] = []
     last_recipient = None
-    rows = (
-        Reminder.objects.filter(PENDING)
-        .order_by("recipient_id", "id")
-        .values_list("recipient_id", "id")
-        .iterator(chunk_size=2000)
-    )
-    for recipient_id, reminder_id in rows:
+    ordered = rows.order_by("recipient_id", "id").values_list("recipient_id", "id")
+    for recipient_id, reminder_id in ordered.iterator(chunk_size=2000):
         if len(chunk) >= size and recipient_id != last_recipient:
             yield chunk
             chunk = []
@@ -395,37 +729,54 @@ def reminder_pending_id_chunks(*, size: int = 500) -> Iterator[list[int]]:
         yield chunk
 
 
+def reminder_pending_id_chunks(*, size: int = 500) -> Iterator[list[int]]:
+    """The ids of every reminder that may be sent now."""
+    now = timezone.now()
+    return _id_chunks(Reminder.objects.filter(_sendable(now)), size)
+
+
+def reminder_late_id_chunks(*, size: int = 500) -> Iterator[list[int]]:
+    """The reconciler's work: reminders that could have been sent a grace period ago and were
+    not — their message was lost (a broker restart) or their sender died after claiming them
+    (kill -9). Rows a live sender holds, and rows waiting for a digest or a retry, are not."""
+    now = timezone.now()
+    late = Reminder.objects.filter(_sendable(now), send_after__lt=now - _grace())
+    return _id_chunks(late, size)
+
+
 # --- Sending ----------------------------------------------------------------------------------
 
 
-def reminder_claim_unsent(limit: int, *, ids: Iterable[int] | None = None) -> list[Reminder]:
-    """Claim up to ``limit`` unsent reminders (only among ``ids`` when given) for this sender.
+def reminder_claim_unsent(
+    limit: int, *, ids: Iterable[int] | None = None, now: datetime | None = None
+) -> list[Reminder]:
+    """Claim up to ``limit`` sendable reminders (only among ``ids`` when given) for this sender.
 
     Rows another sender holds are skipped, not waited for; the conditional update is what makes
-    the claim safe even where FOR UPDATE is a no-op (SQLite): a row already marked is not
-    claimed again.
+    the claim safe even where FOR UPDATE is a no-op (SQLite): a row in flight is not claimed
+    again until its claim is older than the grace period. ``claimed_at`` is this claim's token.
     """
+    now = now or timezone.now()
     with transaction.atomic():
-        pending = Reminder.objects.select_for_update(skip_locked=True).filter(PENDING)
+        pending = Reminder.objects.select_for_update(skip_locked=True).filter(_sendable(now))
         if ids is not None:
             pending = pending.filter(id__in=list(ids))
         locked = list(pending.order_by("id").values_list("id", flat=True)[:limit])
         if not locked:
             return []
-        now = timezone.now()
-        Reminder.objects.filter(id__in=locked).filter(PENDING).update(
-            sent_at=now, attempts=F("attempts") + 1
+        Reminder.objects.filter(_sendable(now), id__in=locked).update(
+            claimed_at=now, attempts=F("attempts") + 1
         )
-        return list(
-            Reminder.objects.filter(id__in=locked, sent_at=now)
-            .select_related("recipient")
-            .order_by("recipient_id", "id")
-        )
+    return list(
+        Reminder.objects.filter(id__in=locked, claimed_at=now, sent_at=None)
+        .select_related("recipient")
+        .order_by("recipient_id", "id")
+    )
 
 
 def reminder_email(*, recipient: Any, reminders: list[Reminder]) -> EmailMessage:
     """The email for one person: which kinds, how many, and a link. No names, no case details:
-    nothing the consent gate would hide."""
+    nothing the consent gate would hide. Built from the kinds' labels and counts only."""
     counts: dict[str, int] = defaultdict(int)
     for reminder in reminders:
         counts[reminder.kind] += 1
@@ -450,39 +801,63 @@ def reminder_email(*, recipient: Any, reminders: list[Reminder]) -> EmailMessage
 class SendResult:
     sent: int
     failed_ids: list[int]
+    retry_in: int = 0
+
+
+def _backoff(attempts: int) -> int:
+    """Seconds before the next try: doubling from the base, capped (below the broker's
+    visibility timeout, so a waiting retry is never delivered twice by the broker)."""
+    base = settings.REMINDERS_RETRY_BACKOFF_SECONDS
+    return min(base * 2 ** max(attempts - 1, 0), settings.REMINDERS_RETRY_BACKOFF_MAX_SECONDS)
+
+
+def _mark_sent(row_ids: list[int], token: datetime) -> int:
+    # Only where this sender's claim still stands: nothing is marked for another sender.
+    return Reminder.objects.filter(id__in=row_ids, claimed_at=token, sent_at=None).update(
+        sent_at=timezone.now()
+    )
 
 
 def reminders_send_due(*, ids: list[int], today: date | None = None) -> SendResult:
     """Send the still-unsent reminders among ``ids``: one email per recipient.
 
-    Re-checks each condition first (it may have gone since the sweep), claims the rows, then
-    sends. A failed email puts its rows back (sent_at cleared, the error kept) so a retry can
-    claim them again; nothing sent is ever claimed twice.
+    Re-checks each condition first (it may have gone since the sweep), claims the rows, sends,
+    then marks them sent. A failed email gives its rows back with the error and a backoff
+    (``send_after``), so a retry — or the reconciler, if the retry's message is lost — claims
+    them again; a row marked sent is never claimed again.
     """
+    now = timezone.now()
     today = today or timezone.localdate()
-    pending = list(Reminder.objects.filter(PENDING, id__in=ids).values("id", *PENDING_FIELDS))
-    _cancel_gone(pending, today)
-    claimed = reminder_claim_unsent(len(ids), ids=ids)
+    pending = Reminder.objects.filter(_sendable(now), id__in=ids).values("id", *PENDING_FIELDS)
+    _cancel_gone(list(pending), today)
+    claimed = reminder_claim_unsent(len(ids), ids=ids, now=now)
     by_recipient: dict[int, list[Reminder]] = defaultdict(list)
     for reminder in claimed:
         by_recipient[reminder.recipient_id].append(reminder)
-    sent, failed_ids = 0, []
+    sent, failed_ids, retry_in = 0, [], 0
     for rows in by_recipient.values():
         recipient = rows[0].recipient
-        if not recipient.email:
-            continue  # in-app only: the notification centre shows it
+        row_ids = [row.id for row in rows]
+        if not recipient.email or not recipient.is_active:
+            sent += _mark_sent(row_ids, now)  # in-app only: the notification centre shows it
+            continue
         try:
             reminder_email(recipient=recipient, reminders=rows).send()
         except Exception as error:  # any mail failure is retried, never lost
-            row_ids = [row.id for row in rows]
             logger.warning("reminder email to user %s failed: %s", recipient.pk, error)
-            Reminder.objects.filter(id__in=row_ids, sent_at=rows[0].sent_at).update(
-                sent_at=None, failed_at=timezone.now(), error=str(error)[:2000]
+            delay = _backoff(max(row.attempts for row in rows) + 1)
+            failed_at = timezone.now()
+            Reminder.objects.filter(id__in=row_ids, claimed_at=now, sent_at=None).update(
+                claimed_at=None,
+                failed_at=failed_at,
+                error=f"{type(error).__name__}: {error}"[:2000],
+                send_after=failed_at + timedelta(seconds=delay),
             )
             failed_ids.extend(row_ids)
+            retry_in = max(retry_in, delay)
         else:
-            sent += len(rows)
-    return SendResult(sent=sent, failed_ids=failed_ids)
+            sent += _mark_sent(row_ids, now)
+    return SendResult(sent=sent, failed_ids=failed_ids, retry_in=retry_in)
 
 
 # --- The notification centre ------------------------------------------------------------------

@@ -2,33 +2,49 @@
 
 acks_late and reject_on_worker_lost are global settings (config/settings.py): a task lost with
 its worker runs again, which is harmless because the rows are claimed with a conditional update.
+A message lost with the broker (a Redis restart) is made good by ``reconcile``: the database
+says what is still to be sent, a message is only a nudge.
 """
 
 from celery import shared_task
-from django.conf import settings
-from django.db import transaction
 
-from .services import reminder_pending_id_chunks, reminders_send_due, reminders_sweep
+from .services import (
+    reminder_late_id_chunks,
+    reminder_pending_id_chunks,
+    reminders_send_due,
+    reminders_sweep,
+)
 
 
 @shared_task
 def sweep() -> int:
-    """Create the due reminders, then hand every unsent one to ``send_due``.
+    """Create the due reminders, then hand every sendable one to ``send_due``.
 
-    Enqueuing all pending rows (not only the new ones) also re-queues rows a lost or failed
-    send left behind: the database says what is still to be sent, the message is a nudge.
+    Enqueuing all sendable rows (not only the new ones) also picks up digests whose hour has
+    come and rows a failed send gave back.
     """
     created = reminders_sweep()
     for ids in reminder_pending_id_chunks():
-        transaction.on_commit(lambda ids=ids: send_due.delay(ids))
+        send_due.delay(ids)
     return created
 
 
-@shared_task(bind=True, max_retries=settings.REMINDERS_SEND_MAX_RETRIES)
+# Retries are bounded by the rows' own attempts (REMINDERS_SEND_MAX_ATTEMPTS): a row past them
+# is never claimed again, so the task stops retrying once nothing it can send is left.
+@shared_task(bind=True, max_retries=None)
 def send_due(self, reminder_ids: list[int]) -> int:
     result = reminders_send_due(ids=reminder_ids)
     if result.failed_ids:
-        # Only the rows whose email failed, after a growing pause (SMTP may be down a while).
-        countdown = settings.REMINDERS_RETRY_BACKOFF_SECONDS * 2**self.request.retries
-        raise self.retry(args=[result.failed_ids], countdown=countdown)
+        # Only the rows whose email failed, after their backoff (SMTP may be down a while).
+        raise self.retry(args=[result.failed_ids], countdown=result.retry_in)
     return result.sent
+
+
+@shared_task
+def reconcile() -> int:
+    """Re-queue the reminders left unsent a grace period after they were due to go."""
+    queued = 0
+    for ids in reminder_late_id_chunks():
+        send_due.delay(ids)
+        queued += len(ids)
+    return queued

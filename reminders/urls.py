@@ -9,4 +9,6 @@ urlpatterns = [
     path("<uuid:public_id>/read/", views.reminder_read, name="read"),
     path("badge/", views.reminder_badge, name="badge"),
     path("read-all/", views.reminder_read_all, name="read_all"),
+    path("preferences/", views.delivery_preference, name="preferences"),
+    path("agency/<uuid:public_id>/", views.agency_settings, name="agency_settings"),
 ]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from agencies.models import Role
 from agencies.services import membership_ensure
 from cases.services import case_open, client_create, consultation_log
+from reminders.services import reminders_sweep
 from tests.conftest import login_as, make_user, viewer_for
 
 pytestmark = pytest.mark.django_db
@@ -211,6 +212,7 @@ class TestQueryCount:
                 next_contact_on=days(number % 7 - 3),  # overdue, due today and later
             )
         login_as(client, tanaka)
+        reminders_sweep()  # the overdue contacts become unread reminders on the dashboard
 
         with CaptureQueriesContext(connection) as queries:
             response = dashboard(client)
@@ -219,8 +221,8 @@ class TestQueryCount:
         assert response.text.count('class="case-row') == open_cases
         # 1 session, 2 user, 3 membership + agency, 4 my open cases (client and primary
         # caseworker joined), 5 their main topics, 6 unacknowledged urgent home visits (client
-        # and supporter joined), 7 received referrals assigned to me
-        assert len(queries) == 7, "\n".join(q["sql"][:150] for q in queries)
+        # and supporter joined), 7 received referrals assigned to me, 8 my unread reminders
+        assert len(queries) == 8, "\n".join(q["sql"][:150] for q in queries)
 
 
 @pytest.mark.django_db

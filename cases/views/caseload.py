@@ -6,9 +6,13 @@ from django.views.decorators.http import require_GET
 
 from agencies.permissions import can_review_queues
 from referrals.selectors import referrals_awaiting_me
+from reminders.selectors import unread_reminders
 
 from ..permissions import can_work_with_clients
 from ..selectors import caseload, urgent_visits
+
+
+REMINDERS_SHOWN = 5
 
 
 @require_GET
@@ -30,6 +34,8 @@ def caseload_page(request: HttpRequest) -> HttpResponse:
     urgent = urgent_visits(viewer=viewer)
     # Received referrals assigned to me: accept them, then meet the person.
     awaiting = referrals_awaiting_me(viewer=viewer)
+    # The notification centre's newest unread reminders, so nothing waits behind the badge.
+    reminders = unread_reminders(viewer=viewer, limit=REMINDERS_SHOWN)
     return render(
         request,
         "cases/caseload.html",
@@ -37,6 +43,8 @@ def caseload_page(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "urgent_visits": urgent,
             "referrals_awaiting": awaiting,
+            "reminders": reminders[:REMINDERS_SHOWN],
+            "more_reminders": len(reminders) > REMINDERS_SHOWN,
             "urgent_client_ids": {visit.client_id for visit in urgent},
             "mine_only": mine_only,
             "may_see_agency": may_see_agency,
