@@ -39,6 +39,10 @@ STATION_A_CLIENT = row(LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND
 STATION_A_CLIENT_REDIRECT = row(LOGIN, REDIRECT, REDIRECT, *[NOT_FOUND] * 4)
 # A referral between station A and 自立相談 B: the staff of both sides.
 BOTH_SIDES = row(LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND)
+# A 支援会議 (station A and 自立相談 B members, B the secretariat): members' client staff and
+# system admins; only the secretariat's supervisors (and system admins) run it.
+COUNCIL_MEMBERS = row(LOGIN, OK, OK, NOT_FOUND, NOT_FOUND, OK, OK)
+COUNCIL_SECRETARIAT = row(LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, OK)
 # The supporter's own screens.
 SUPPORTER_ONLY = row(LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, NOT_FOUND, NOT_FOUND)
 
@@ -170,6 +174,21 @@ MATRIX = {
     "referrals:joint": (a("referral_id"), BOTH_SIDES),
     "referrals:joint_role": (a("referral_id"), POST_ONLY),
     "referrals:joint_policy": (a("referral_id"), POST_ONLY),
+    # 支援会議 of 長野市 run by 自立相談 B (secretariat), station A a member, 山本 on the agenda:
+    # the members' caseworkers and supervisors; the secretariat's supervisors run it
+    "councils:list": (None, COUNCIL_MEMBERS),
+    "councils:create": (None, SYSTEM_ONLY),
+    "councils:detail": (a("council_id"), COUNCIL_MEMBERS),
+    "councils:edit": (a("council_id"), SYSTEM_ONLY),
+    "councils:end": (a("council_id"), POST_ONLY),
+    "councils:member_add": (a("council_id"), COUNCIL_SECRETARIAT),
+    "councils:member_leave": (a("council_id", "council_member_id"), POST_ONLY),
+    "councils:session_create": (a("council_id"), COUNCIL_SECRETARIAT),
+    "councils:session": (a("council_session_id"), COUNCIL_MEMBERS),
+    "councils:session_edit": (a("council_session_id"), COUNCIL_SECRETARIAT),
+    "councils:minutes": (a("council_session_id"), COUNCIL_SECRETARIAT),
+    "councils:agenda_add": (a("council_session_id"), CLIENT_WORK),
+    "councils:agenda_withdraw": (a("agenda_item_id"), POST_ONLY),
     # Reminders: everyone signed in has their own (possibly empty) notification centre
     "reminders:list": (None, SIGNED_IN),
     "reminders:badge": (None, SIGNED_IN),
@@ -221,6 +240,42 @@ def network(sysadmin, jiritsu_b, nagano_city):
         },
         members=[],
     )
+
+
+def council_world(request, station_a, jiritsu_b, tanaka, client) -> dict:
+    """長野市's 支援会議 run by 自立相談 B, station A a member, 山本 on today's session."""
+    from agencies.permissions import Viewer
+    from councils.services import (
+        agenda_item_add,
+        council_create,
+        council_member_add,
+        council_session_create,
+    )
+    from tests.conftest import viewer_for
+
+    suzuki = viewer_for(request.getfixturevalue("suzuki"))
+    council = council_create(
+        viewer=Viewer(user=request.getfixturevalue("sysadmin"), membership=None),
+        municipality=request.getfixturevalue("nagano_city"),
+        name="長野市支援会議",
+        legal_basis="self_reliance_9",
+        chair_agency=jiritsu_b,
+    )
+    member = council_member_add(viewer=suzuki, council=council, agency=station_a)
+    session = council_session_create(viewer=suzuki, council=council, held_on=member.joined_on)
+    item = agenda_item_add(
+        viewer=viewer_for(tanaka),
+        session=session,
+        client=client,
+        categories=["basic"],
+        reason="世帯の困窮",
+    )
+    return {
+        "council_id": council.public_id,
+        "council_member_id": member.id,
+        "council_session_id": session.public_id,
+        "agenda_item_id": item.public_id,
+    }
 
 
 @pytest.fixture
@@ -295,6 +350,7 @@ def world(request, station_a, jiritsu_b, tanaka, yamamoto_case):
     users = {p: request.getfixturevalue(p) for p in PERSONAS if p != "anonymous"}
     return {
         **users,
+        **council_world(request, station_a, jiritsu_b, tanaka, yamamoto_case.client),
         "station_a_id": station_a.public_id,
         "jiritsu_b_id": jiritsu_b.public_id,
         "tanaka_membership": tanaka.memberships.get().public_id,
