@@ -8,6 +8,7 @@ station A) is a member's caseworker; 佐藤 (caseworker, agency C) is not a memb
 """
 
 import datetime
+import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -642,3 +643,24 @@ class TestQueryCount:
         # 5 the insert, 6 release.
         assert len(queries) == 7 + 6 * people, "\n".join(q["sql"][:120] for q in queries)
         assert AccessEntry.objects.filter(user=suzuki).count() == people
+
+
+class TestDemo:
+    def test_the_demo_has_a_council_whose_secretariat_sees_yamamoto(self, settings, tmp_path):
+        from django.core.management import call_command
+
+        from accounts.models import User
+        from cases.models import Client
+        from councils.models import SupportCouncil
+
+        settings.VAR_DIR = tmp_path
+        call_command("seed_demo", stdout=io.StringIO())
+
+        council = SupportCouncil.objects.get(name="長野市支援会議（デモ）")
+        assert council.members.count() == 4
+        yamamoto = Client.objects.get(full_name="山本 太郎")
+        # The session is in three days: its sharing (7 days before) has begun.
+        access = record_access(
+            viewer=viewer_for(User.objects.get(username="suzuki")), client=yamamoto
+        )
+        assert access.shown == ["basic", "household", "finance"]

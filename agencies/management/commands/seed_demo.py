@@ -265,6 +265,7 @@ class Command(BaseCommand):
                 )
             self._clients(users["tanaka"])
             self._plans_and_visits(users["tanaka"], agencies)
+            self._support_council(users, agencies)
         # 山本's planned contact is overdue and 小川's is due today: sweep once now so the
         # notification centre shows them at once; the beat's first sweep sends the email.
         reminders_sweep()
@@ -400,6 +401,58 @@ class Command(BaseCommand):
             client=yamamoto,
             supporter=supporter,
             approach_note="インターホンは2回まで。まず母親に声をかける。",
+        )
+
+    # --- 支援会議 ---------------------------------------------------------------------------
+
+    def _support_council(self, users: dict[str, User], agencies: dict) -> None:
+        """長野市's 支援会議 (生活困窮者自立支援法 9条), run by the self-reliance agency, with a
+        session in three days and 山本 on its agenda: 鈴木 sees him on the council basis."""
+        from councils.models import SupportCouncil
+        from councils.services import (
+            agenda_item_add,
+            council_create,
+            council_member_add,
+            council_session_create,
+        )
+
+        name = "長野市支援会議（デモ）"
+        if SupportCouncil.objects.filter(name=name).exists():
+            return
+        today = timezone.localdate()
+        council = council_create(
+            viewer=Viewer(user=users["admin"], membership=None),
+            municipality=Municipality.objects.get(code=NAGANO),
+            name=name,
+            legal_basis="self_reliance_9",
+            chair_agency=agencies["jiritsu"],
+            confidentiality_note=(
+                "構成員は生活困窮者自立支援法第9条第5項により守秘義務を負う"
+                "（長野市支援会議設置要綱（デモ））。"
+            ),
+            established_on=today - timedelta(days=90),
+        )
+        secretariat = Viewer(user=users["suzuki"], membership=users["suzuki"].memberships.get())
+        for key in ("center", "shakyo", "station"):
+            council_member_add(
+                viewer=secretariat,
+                council=council,
+                agency=agencies[key],
+                joined_on=today - timedelta(days=60),
+            )
+        session = council_session_create(
+            viewer=secretariat,
+            council=council,
+            held_on=today + timedelta(days=3),
+            title="第4回 定例会",
+        )
+        tanaka = users["tanaka"]
+        agenda_item_add(
+            viewer=Viewer(user=tanaka, membership=tanaka.memberships.get()),
+            session=session,
+            client=Client.objects.get(agency=agencies["station"], full_name="山本 太郎"),
+            categories=["basic", "household", "finance"],
+            reason="80代の母と同居。家計の不安があるが、本人はまだ支援につながっていない。",
         )
 
     def _user(self, username: str, credentials: dict[str, str]) -> User:
