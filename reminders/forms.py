@@ -17,6 +17,14 @@ class AgencyReminderSettingsForm(forms.Form):
     def __init__(self, *args, agency: Agency, **kwargs):
         super().__init__(*args, initial=model_to_dict(agency, fields=THRESHOLD_FIELDS), **kwargs)
         self.fields.update(fields_for_model(Agency, fields=THRESHOLD_FIELDS))
+        for name, field in self.fields.items():
+            # The model's limits, checked here so the message sits under the field.
+            limits = Agency._meta.get_field(name).validators
+            field.validators.extend(v for v in limits if v not in field.validators)
+            for validator in limits:
+                attribute = {"min_value": "min", "max_value": "max"}.get(validator.code)
+                if attribute:
+                    field.widget.attrs[attribute] = validator.limit_value
 
 
 class DeliveryPreferenceForm(forms.Form):

@@ -1,0 +1,563 @@
+"""The kinds added in issue 8's second part, each agency's own thresholds and closure, a person's
+delivery preference, the in-flight state and the reconciler's work list, the operator's queue,
+the settings pages and the dashboard.
+
+Personas: 田中 tanaka (caseworker, station A), 木村 kimura (supervisor, station A), 鈴木 suzuki
+(supervisor, 自立相談 B), 伊藤 ito (supporter, station A), 山田 yamada (roster admin, A).
+"""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from reminders.models import Delivery, DeliveryPreference, Kind, Reminder
+from reminders.services import (
+    agency_reminder_settings_update,
+    delivery_preference_save,
+    next_delivery,
+    reminder_claim_unsent,
+    reminder_late_id_chunks,
+    reminders_send_due,
+    reminders_sweep,
+)
+from tests.conftest import login_as, make_user, viewer_for
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def live(kind=None):
+    """(kind, recipient username, due date) of every reminder not cancelled."""
+    rows = Reminder.objects.filter(cancelled_at=None)
+    if kind:
+        rows = rows.filter(kind=kind)
+    return {(r.kind, r.recipient.username, r.due_on) for r in rows.select_related("recipient")}
+
+
+@pytest.fixture
+def kimura(station_a):
+    """木村: supervisor of station A."""
+    from agencies.models import Role
+    from agencies.services import membership_ensure
+
+    user = make_user("kimura", "木村 主任")
+    membership_ensure(actor=None, user=user, agency=station_a, role=Role.SUPERVISOR)
+    return user
+
+
+# --- First interview not confirmed ------------------------------------------------------------
+
+
+@pytest.fixture
+def accepted_introduction(tanaka, suzuki, yamamoto_case, jiritsu_b):
+    """田中 introduces 山本 to 自立相談 B; 鈴木 accepts (and so is its assigned worker)."""
+    from referrals.services import referral_accept, referral_draft, referral_send
+
+    referral = referral_draft(
+        viewer=viewer_for(tanaka),
+        client=yamamoto_case.client,
+        fields={
+            "type": "introduction",
+            "to_agency": jiritsu_b,
+            "reason": "就労の相談",
+            "client_wishes": "話を聞いてみたい",
+        },
+    )
+    referral = referral_send(viewer=viewer_for(tanaka), referral=referral)
+    return referral_accept(viewer=viewer_for(suzuki), referral=referral)
+
+
+def accepted_on(referral, day: date) -> None:
+    from referrals.models import Referral
+
+    moment = timezone.make_aware(datetime.combine(day, datetime.min.time().replace(hour=10)))
+    Referral.objects.filter(pk=referral.pk).update(answered_at=moment)
+
+
+@pytest.mark.django_db
+def test_first_interview_not_confirmed_reminds_both_sides_after_10_business_days_then_stops(
+    tanaka, suzuki, accepted_introduction
+):
+    from referrals.services import referral_confirm_first_contact
+
+    # Accepted on Monday 2025-04-28: Golden Week (4/29, 5/3–5/6 with the 振替休日) does not
+    # count, so 10 business days have passed on 2025-05-15 and it is late on 5/16, the 11th.
+    accepted_on(accepted_introduction, date(2025, 4, 28))
+
+    reminders_sweep(today=date(2025, 5, 15))
+    assert live() == set()
+
+    reminders_sweep(today=date(2025, 5, 16))
+    due = date(2025, 5, 16)
+    assert live() == {
+        (Kind.FIRST_CONTACT_UNCONFIRMED, "suzuki", due),
+        (Kind.FIRST_CONTACT_UNCONFIRMED, "tanaka", due),
+    }
+
+    referral_confirm_first_contact(
+        viewer=viewer_for(suzuki), referral=accepted_introduction, on=date(2025, 5, 16)
+    )
+    reminders_sweep(today=date(2025, 5, 19))
+    assert live() == set()
+
+
+@pytest.mark.django_db
+def test_each_side_counts_with_its_own_agencys_business_days(
+    tanaka, suzuki, station_a, jiritsu_b, accepted_introduction
+):
+    # Station A waits only 2 business days; 自立相談 B keeps the default 10.
+    agency_reminder_settings_update(
+        viewer=viewer_for(make_admin(station_a)),
+        agency=station_a,
+        fields={"first_contact_business_days": 2},
+    )
+    accepted_on(accepted_introduction, date(2025, 6, 2))  # a Monday
+
+    reminders_sweep(today=date(2025, 6, 5))  # Thursday: 3 business days later
+    assert live() == {(Kind.FIRST_CONTACT_UNCONFIRMED, "tanaka", date(2025, 6, 5))}
+
+
+def make_admin(agency):
+    from agencies.models import Role
+    from agencies.services import membership_ensure
+
+    user = make_user(f"admin-{agency.pk}", "名簿 管理者")
+    membership_ensure(
+        actor=None, user=user, agency=agency, role=Role.ADMINISTRATIVE, is_roster_admin=True
+    )
+    return user
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("closed", "due"), [(True, date(2026, 1, 6)), (False, date(2025, 12, 30))])
+def test_the_year_end_closure_is_the_agencys_choice(
+    tanaka, suzuki, jiritsu_b, accepted_introduction, closed, due
+):
+    # 自立相談 B answers within 1 business day of the sending, Friday 2025-12-26.
+    from referrals.models import Referral, Status
+
+    agency_reminder_settings_update(
+        viewer=viewer_for(make_admin(jiritsu_b)),
+        agency=jiritsu_b,
+        fields={"referral_alert_business_days": 1, "closed_year_end": closed},
+    )
+    sent = at(2025, 12, 26, 10)
+    Referral.objects.filter(pk=accepted_introduction.pk).update(
+        status=Status.SENT, sent_at=sent, answered_at=None
+    )
+
+    reminders_sweep(today=date(2026, 1, 7))
+
+    # Closed: 12/29–1/3 do not count, so the 2nd business day after 12/26 is Tuesday 1/6.
+    # Open: 12/29 and 12/30 are business days, so it is Tuesday 12/30.
+    assert live() == {(Kind.REFERRAL_UNANSWERED, "suzuki", due)}
+
+
+# --- Emergency disclosure to review -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_emergency_disclosure_reminds_the_holding_supervisors_daily_until_reviewed(
+    tanaka, kimura, suzuki, yamamoto_case, jiritsu_b
+):
+    from consent.services import emergency_disclose, emergency_review
+
+    disclosure = emergency_disclose(
+        viewer=viewer_for(tanaka),
+        client=yamamoto_case.client,
+        recipient=jiritsu_b,
+        categories=["basic"],
+        reason="本人の命に危険があり、連絡がつかない",
+    )
+
+    reminders_sweep(today=today())
+    assert live() == {(Kind.EMERGENCY_REVIEW, "kimura", today())}  # not 自立相談 B's 鈴木
+
+    reminders_sweep(today=today() + timedelta(days=1))  # the next day: again
+    assert live() == {(Kind.EMERGENCY_REVIEW, "kimura", today() + timedelta(days=1))}
+    assert Reminder.objects.filter(kind=Kind.EMERGENCY_REVIEW).count() == 2
+
+    emergency_review(viewer=viewer_for(kimura), disclosure=disclosure, note="妥当だった")
+    reminders_sweep(today=today() + timedelta(days=2))
+    assert live() == set()
+
+
+# --- Meeting tomorrow -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_meeting_tomorrow_reminds_its_participants_and_stops_when_it_moves(
+    tanaka, suzuki, station_a, jiritsu_b
+):
+    from cases.services import meeting_save
+
+    meeting = meeting_save(
+        viewer=viewer_for(tanaka),
+        meeting=None,
+        fields={"held_on": today() + timedelta(days=1), "place": "会議室"},
+        participant_agencies=[jiritsu_b],
+        participant_users=[tanaka, suzuki],
+    )
+
+    reminders_sweep(today=today() - timedelta(days=1))
+    assert live() == set()  # two days before: not yet
+
+    reminders_sweep(today=today())
+    assert live() == {
+        (Kind.MEETING_TOMORROW, "tanaka", today()),
+        (Kind.MEETING_TOMORROW, "suzuki", today()),
+    }
+    # Each in the agency they take part for: 鈴木 sees it acting for 自立相談 B.
+    assert Reminder.objects.get(recipient=suzuki).agency == jiritsu_b
+
+    meeting_save(
+        viewer=viewer_for(tanaka),
+        meeting=meeting,
+        fields={"held_on": today() + timedelta(days=7)},
+        participant_agencies=[jiritsu_b],
+        participant_users=[tanaka, suzuki],
+    )
+    reminders_sweep(today=today())
+    assert live() == set()
+
+
+# --- Supporter visits without contact ---------------------------------------------------------
+
+
+@pytest.fixture
+def visits(tanaka, ito, yamamoto_case):
+    from cases.models import VisitOutcome
+    from cases.services import home_visit_log, supporter_assign
+
+    supporter_assign(
+        viewer=viewer_for(tanaka),
+        client=yamamoto_case.client,
+        supporter=ito.memberships.get(),
+        approach_note="",
+    )
+
+    def log(*outcomes_days):
+        for outcome, days_ago in outcomes_days:
+            home_visit_log(
+                viewer=viewer_for(ito),
+                client=yamamoto_case.client,
+                fields={
+                    "visited_on": today() - timedelta(days=days_ago),
+                    "outcome": VisitOutcome(outcome),
+                },
+            )
+
+    return log
+
+
+@pytest.mark.django_db
+def test_three_visits_in_a_row_without_contact_remind_the_caseworker_and_a_contact_stops_it(
+    tanaka, visits
+):
+    visits(("met_client", 20), ("no_answer", 14), ("left_note", 7))
+    reminders_sweep(today=today())
+    assert live() == set()  # two in a row
+
+    visits(("no_answer", 1))
+    reminders_sweep(today=today())
+    # Due on the day of the visit that made it three.
+    assert live() == {(Kind.VISITS_WITHOUT_CONTACT, "tanaka", today() - timedelta(days=1))}
+
+    visits(("no_answer", 0))  # a fourth: the same run, no second reminder
+    reminders_sweep(today=today())
+    assert Reminder.objects.filter(kind=Kind.VISITS_WITHOUT_CONTACT).count() == 1
+
+    Reminder.objects.update(sent_at=None)  # still unsent when the person is reached
+    visits(("met_family", 0))
+    reminders_sweep(today=today())
+    assert live() == set()
+
+
+@pytest.mark.django_db
+def test_the_client_page_and_the_reminder_use_the_same_rule(tanaka, visits, yamamoto_case):
+    from cases.selectors import client_visits
+
+    visits(("no_answer", 3), ("no_answer", 2), ("no_answer", 1))
+    reminders_sweep(today=today())
+
+    note = client_visits(viewer=viewer_for(tanaka), client=yamamoto_case.client).no_contact_note
+    assert note is True
+    assert {k for k, _u, _d in live()} == {Kind.VISITS_WITHOUT_CONTACT}
+
+
+# --- Each agency's own numbers ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_each_agency_reminds_after_its_own_number_of_days(
+    tanaka, yamada, kimura, station_a, yamamoto
+):
+    from cases.services import case_open
+
+    case = case_open(
+        viewer=viewer_for(tanaka),
+        client=yamamoto,
+        fields={"origin": "family", "opened_on": today() - timedelta(days=12)},
+        topics=["hikikomori"],
+        main_topic="hikikomori",
+        primary_worker=tanaka,
+    )
+    reminders_sweep(today=today())
+    assert live() == set()  # 12 days: under the default 30
+
+    agency_reminder_settings_update(
+        viewer=viewer_for(yamada),
+        agency=station_a,
+        fields={"no_contact_days": 10, "no_contact_supervisor_days": 11},
+    )
+    reminders_sweep(today=today())
+    assert live() == {
+        (Kind.NO_CONTACT_30, "tanaka", case.opened_on + timedelta(days=10)),
+        (Kind.NO_CONTACT_60_SUPERVISOR, "kimura", case.opened_on + timedelta(days=11)),
+    }
+
+
+@pytest.mark.django_db
+def test_the_supervisors_cannot_be_told_before_the_caseworker(yamada, station_a):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as raised:
+        agency_reminder_settings_update(
+            viewer=viewer_for(yamada),
+            agency=station_a,
+            fields={"no_contact_days": 30, "no_contact_supervisor_days": 20},
+        )
+    assert "no_contact_supervisor_days" in raised.value.message_dict
+
+
+@pytest.mark.django_db
+def test_only_the_agencys_roster_admins_change_its_settings(tanaka, suzuki, station_a):
+    from django.core.exceptions import PermissionDenied
+
+    for person in (tanaka, suzuki):
+        with pytest.raises(PermissionDenied):
+            agency_reminder_settings_update(
+                viewer=viewer_for(person), agency=station_a, fields={"no_contact_days": 5}
+            )
+
+
+@pytest.mark.django_db
+def test_the_settings_page_keeps_what_was_typed_and_explains_the_error(client, yamada, station_a):
+    login_as(client, yamada)
+    url = reverse("reminders:agency_settings", args=[station_a.public_id])
+    data = {
+        "next_contact_overdue_days": 4,
+        "no_contact_days": 45,
+        "no_contact_supervisor_days": 40,
+        "referral_alert_business_days": 3,
+        "first_contact_business_days": 10,
+        "plan_review_days_before": 7,
+        "consent_expiring_days_before": 14,
+        "visits_without_contact": 3,
+        "closed_year_end": "on",
+    }
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'value="45"' in page
+    assert 'value="40"' in page
+    assert "is-invalid" in page
+    station_a.refresh_from_db()
+    assert station_a.no_contact_days == 30
+
+    response = client.post(url, data | {"no_contact_supervisor_days": 90})
+    assert response.status_code == 302
+    station_a.refresh_from_db()
+    assert (station_a.no_contact_days, station_a.no_contact_supervisor_days) == (45, 90)
+    from audit.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="agency.reminder_settings_updated").exists()
+
+
+@pytest.mark.django_db
+def test_a_zero_is_refused_in_japanese(client, yamada, station_a):
+    login_as(client, yamada)
+    url = reverse("reminders:agency_settings", args=[station_a.public_id])
+
+    response = client.post(url, {"no_contact_days": 0}, headers={"Accept-Language": "ja"})
+
+    assert response.status_code == 200
+    assert "1 以上" in response.content.decode()  # Django's own Japanese message
+
+
+# --- Delivery: as they come, a digest, no emails on days off ----------------------------------
+
+JST = timezone.get_fixed_timezone(9 * 60)
+
+
+def at(*args) -> datetime:
+    return datetime(*args, tzinfo=JST)
+
+
+@pytest.mark.parametrize(
+    ("delivery", "hour", "quiet", "now", "expected"),
+    [
+        # As they come: now.
+        (Delivery.IMMEDIATE, 8, False, at(2025, 5, 3, 10), at(2025, 5, 3, 10)),
+        # As they come but none on days off: Golden Week holds it to Wednesday 5/7 at 8.
+        (Delivery.IMMEDIATE, 8, True, at(2025, 5, 3, 10), at(2025, 5, 7, 8)),
+        (Delivery.IMMEDIATE, 8, True, at(2025, 5, 2, 10), at(2025, 5, 2, 10)),
+        # A digest at 7: later today before 7, else tomorrow.
+        (Delivery.DIGEST, 7, False, at(2025, 6, 2, 6, 30), at(2025, 6, 2, 7)),
+        (Delivery.DIGEST, 7, False, at(2025, 6, 2, 9), at(2025, 6, 3, 7)),
+        # A digest on Friday evening, none on days off: Monday.
+        (Delivery.DIGEST, 7, True, at(2025, 6, 6, 18), at(2025, 6, 9, 7)),
+        # Over 年末年始 and a 振替休日 (2/24/2025 for 天皇誕生日 on a Sunday).
+        (Delivery.DIGEST, 9, True, at(2025, 12, 26, 12), at(2026, 1, 5, 9)),
+        (Delivery.IMMEDIATE, 9, True, at(2025, 2, 24, 12), at(2025, 2, 25, 9)),
+    ],
+)
+def test_the_next_delivery_follows_the_persons_choice(delivery, hour, quiet, now, expected):
+    preference = DeliveryPreference(delivery=delivery, hour=hour, quiet_on_days_off=quiet)
+    assert next_delivery(preference=preference, now=now) == expected
+
+
+@pytest.fixture
+def tanakas_overdue_reminder(tanaka, yamamoto_case):
+    from cases.services import consultation_log
+
+    tanaka.email = "tanaka@example.jp"
+    tanaka.save()
+    consultation_log(
+        viewer=viewer_for(tanaka),
+        case=yamamoto_case,
+        fields={
+            "method": "phone",
+            "summary": "電話",
+            "occurred_on": today() - timedelta(days=10),
+            "next_contact_on": today() - timedelta(days=3),
+        },
+    )
+
+
+@pytest.mark.django_db
+def test_a_digest_holds_the_email_but_not_the_notification(
+    client, tanaka, tanakas_overdue_reminder, mailoutbox
+):
+    delivery_preference_save(
+        viewer=viewer_for(tanaka), delivery=Delivery.DIGEST, hour=7, quiet_on_days_off=False
+    )
+    reminders_sweep(today=today())
+    reminder = Reminder.objects.get()
+    assert reminder.send_after > timezone.now()
+
+    assert reminders_send_due(ids=[reminder.id]).sent == 0  # not before the digest hour
+    assert mailoutbox == []
+    login_as(client, tanaka)
+    assert ">1<span" in client.get(reverse("reminders:badge")).content.decode()
+
+    # Back to "as they come": the waiting row may go now.
+    delivery_preference_save(
+        viewer=viewer_for(tanaka), delivery=Delivery.IMMEDIATE, hour=7, quiet_on_days_off=False
+    )
+    assert reminders_send_due(ids=[reminder.id]).sent == 1
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_the_preference_page_saves_and_keeps_bad_input(client, tanaka):
+    login_as(client, tanaka)
+    url = reverse("reminders:preferences")
+
+    response = client.post(url, {"delivery": "digest", "hour": "25", "quiet_on_days_off": "on"})
+    assert response.status_code == 200
+    assert 'value="25"' in response.content.decode()
+    assert not DeliveryPreference.objects.exists()
+
+    response = client.post(url, {"delivery": "digest", "hour": "6", "quiet_on_days_off": "on"})
+    assert response.status_code == 302
+    preference = DeliveryPreference.objects.get(user=tanaka)
+    assert (preference.delivery, preference.hour, preference.quiet_on_days_off) == (
+        Delivery.DIGEST,
+        6,
+        True,
+    )
+
+
+# --- In flight, late, failed ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_claimed_row_is_in_flight_until_its_claim_is_older_than_the_grace(
+    tanaka, tanakas_overdue_reminder, settings
+):
+    settings.REMINDERS_CLAIM_GRACE_SECONDS = 60
+    reminders_sweep(today=today())
+    (claimed,) = reminder_claim_unsent(10)
+
+    assert claimed.claimed_at is not None
+    assert claimed.sent_at is None
+    assert reminder_claim_unsent(10) == []  # a live sender holds it
+    assert list(reminder_late_id_chunks()) == []
+
+    # Its sender died (kill -9) two minutes ago: the reconciler re-queues it, a sender takes it.
+    Reminder.objects.update(
+        claimed_at=timezone.now() - timedelta(minutes=2),
+        send_after=timezone.now() - timedelta(minutes=3),
+    )
+    assert list(reminder_late_id_chunks()) == [[claimed.id]]
+    assert [r.id for r in reminder_claim_unsent(10)] == [claimed.id]
+
+
+@pytest.mark.django_db
+def test_a_sent_row_is_never_claimed_again(tanaka, tanakas_overdue_reminder, mailoutbox):
+    reminders_sweep(today=today())
+    ids = list(Reminder.objects.values_list("id", flat=True))
+
+    assert reminders_send_due(ids=ids).sent == 1
+    Reminder.objects.update(claimed_at=timezone.now() - timedelta(days=1))
+    assert reminders_send_due(ids=ids).sent == 0
+    assert reminder_claim_unsent(10) == []
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_the_operator_sees_the_queue_per_kind_and_the_error(
+    client, sysadmin, tanaka, tanakas_overdue_reminder, settings
+):
+    reminders_sweep(today=today())
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
+        }
+    }
+    reminders_send_due(ids=list(Reminder.objects.values_list("id", flat=True)))
+    client.force_login(sysadmin)
+
+    page = client.get(reverse("admin:reminders_reminder_changelist")).content.decode()
+    failed = client.get(
+        reverse("admin:reminders_reminder_changelist") + "?state=failed"
+    ).content.decode()
+
+    row = page.split(f'data-kind="{Kind.NEXT_CONTACT_OVERDUE}"')[1].split("</tr>")[0]
+    assert [cell.split("<")[0] for cell in row.split("<td>")[1:]] == ["0", "0", "0", "1", "0"]
+    assert "ConnectionRefusedError" in failed
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_unread_reminders_that_open_where_they_lead(
+    client, tanaka, tanakas_overdue_reminder, yamamoto_case
+):
+    reminders_sweep(today=today())
+    reminder = Reminder.objects.get()
+    login_as(client, tanaka)
+
+    page = client.get(reverse("cases:caseload")).content.decode()
+
+    assert 'id="caseload-reminders"' in page
+    assert reverse("reminders:read", args=[reminder.public_id]) in page
+    response = client.post(reverse("reminders:read", args=[reminder.public_id]))
+    assert response["Location"] == reverse("cases:client", args=[yamamoto_case.client.public_id])
+    page = client.get(reverse("cases:caseload")).content.decode()
+    assert 'id="caseload-reminders"' not in page
