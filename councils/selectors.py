@@ -58,7 +58,9 @@ def council_list(*, viewer: Viewer) -> QuerySet[SupportCouncil]:
 def council_get(*, viewer: Viewer, public_id: UUID) -> tuple[SupportCouncil, frozenset[int]]:
     """The council and its members today, or a 404 for anyone who may not open it."""
     council = (
-        SupportCouncil.objects.select_related("municipality", "chair_agency")
+        SupportCouncil.objects.select_related(
+            "municipality", "municipality__prefecture", "chair_agency"
+        )
         .filter(public_id=public_id)
         .first()
     )

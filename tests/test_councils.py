@@ -664,3 +664,52 @@ class TestDemo:
             viewer=viewer_for(User.objects.get(username="suzuki")), client=yamamoto
         )
         assert access.shown == ["basic", "household", "finance"]
+
+
+class TestListAndDetailQueryCount:
+    @pytest.mark.parametrize("councils", [2, 8])
+    def test_the_list_costs_the_same_whatever_the_number(
+        self, client, sysadmin, suzuki, jiritsu_b, station_a, nagano_city, councils
+    ):
+        for number in range(councils):
+            council = council_create(
+                viewer=system(sysadmin),
+                municipality=nagano_city,
+                name=f"支援会議{number}",
+                legal_basis="self_reliance_9",
+                chair_agency=jiritsu_b,
+            )
+            council_session_create(viewer=viewer_for(suzuki), council=council, held_on=today())
+        login_as(client, suzuki)
+
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("councils:list"))
+
+        assert response.status_code == 200
+        assert response.content.decode().count("支援会議") >= councils
+        # 1 session, 2 user, 3 membership + agency, 4 the councils (municipality, secretariat
+        # and session count joined)
+        assert len(queries) == 4, "\n".join(q["sql"][:150] for q in queries)
+
+    @pytest.mark.parametrize("more", [1, 7])
+    def test_the_council_page_costs_the_same_whatever_the_number(
+        self, client, council, suzuki, more
+    ):
+        from tests.conftest import make_agency
+
+        for number in range(more):
+            agency = make_agency(f"機関{number}", "キカン", "npo")
+            council_member_add(viewer=viewer_for(suzuki), council=council, agency=agency)
+            council_session_create(
+                viewer=viewer_for(suzuki), council=council, held_on=today() - days(number)
+            )
+        login_as(client, suzuki)
+
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("councils:detail", args=[council.public_id]))
+
+        assert response.status_code == 200
+        # 1 session, 2 user, 3 membership + agency, 4 the council (municipality and secretariat
+        # joined), 5 its members today, 6 all its members with their agencies, 7 its sessions
+        # with their agenda counts
+        assert len(queries) == 7, "\n".join(q["sql"][:150] for q in queries)
