@@ -35,11 +35,12 @@ from agencies.models import (
 )
 from agencies.permissions import Viewer
 from agencies.services import agency_create, membership_ensure, network_save
-from cases.models import Client
+from cases.models import Client, Meeting, VisitOutcome
 from cases.services import (
     case_open,
     client_create,
     consultation_log,
+    home_visit_log,
     household_member_save,
     household_save,
     meeting_case_record,
@@ -266,8 +267,10 @@ class Command(BaseCommand):
             self._clients(users["tanaka"])
             self._plans_and_visits(users["tanaka"], agencies)
             self._support_council(users, agencies)
-        # 山本's planned contact is overdue and 小川's is due today: sweep once now so the
-        # notification centre shows them at once; the beat's first sweep sends the email.
+            self._reminder_conditions(users, agencies)
+        # 山本's planned contact is overdue, 小川's is due today, a 支援調整会議 is tomorrow and the
+        # supporter reached nobody three times: sweep once now so the notification centre shows
+        # them at once; the worker sweeps again when it is ready and sends the emails.
         reminders_sweep()
         with translation.override("ja"):
             self._print(credentials)
@@ -402,6 +405,35 @@ class Command(BaseCommand):
             supporter=supporter,
             approach_note="インターホンは2回まで。まず母親に声をかける。",
         )
+
+    def _reminder_conditions(self, users: dict[str, User], agencies: dict) -> None:
+        """Conditions that are due the moment the demo starts, so a person trying it sees
+        reminders of several kinds arrive (notification centre and var/mail/)."""
+        caseworker = users["tanaka"]
+        viewer = Viewer(user=caseworker, membership=caseworker.memberships.get())
+        today = timezone.localdate()
+        tomorrow = today + timedelta(days=1)
+        if not Meeting.objects.filter(agency=viewer.agency, held_on=tomorrow).exists():
+            meeting_save(
+                viewer=viewer,
+                meeting=None,
+                fields={"held_on": tomorrow, "place": "ステーション会議室"},
+                participant_agencies=[agencies["jiritsu"]],
+                participant_users=[caseworker, users["suzuki"]],
+            )
+        yamamoto = Client.objects.get(agency=viewer.agency, full_name="山本 太郎")
+        if not yamamoto.home_visits.exists():
+            supporter = users["ito"]
+            supporter_viewer = Viewer(user=supporter, membership=supporter.memberships.get())
+            for days_ago in (15, 8, 1):
+                home_visit_log(
+                    viewer=supporter_viewer,
+                    client=yamamoto,
+                    fields={
+                        "visited_on": today - timedelta(days=days_ago),
+                        "outcome": VisitOutcome.NO_ANSWER,
+                    },
+                )
 
     # --- 支援会議 ---------------------------------------------------------------------------
 
