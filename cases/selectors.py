@@ -313,7 +313,7 @@ def client_timeline(
     if "plan" in kinds:
         plans = Plan.objects.filter(in_scope).select_related("created_by", "approved_at")
         entries += [
-            TimelineEntry("plan", p.agreed_on or p.created_at.date(), p.created_at, p)
+            TimelineEntry("plan", p.agreed_on or timezone.localdate(p.created_at), p.created_at, p)
             for p in plans.order_by("-version")[:limit]
         ]
         reviews = PlanReview.objects.filter(

@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agencies.models import Agency
 from cases.forms.clients import DateInput
@@ -133,7 +134,7 @@ class EmergencyDisclosureForm(forms.Form):
 
 class EmergencyReviewForm(forms.Form):
     note = forms.CharField(
-        label=_("Review"),
+        label=pgettext_lazy("emergency review", "Review"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(

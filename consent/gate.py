@@ -294,6 +294,9 @@ def log_access(
     if not page and not path:
         page, path = current_page().name, current_page().path
     shown = access.shown if access is not None else []
+    # Shown: the page was shown, even if only with placeholders (a linked agency after a
+    # withdrawal); denied: the record was refused.
+    page_shown = access is not None and (access.any or access.linked)
     try:
         with transaction.atomic():
             AccessEntry.objects.create(
@@ -301,7 +304,7 @@ def log_access(
                 user=viewer.user,
                 agency_id=viewer.membership.agency_id if viewer.membership else None,
                 client=client,
-                outcome=AccessOutcome.SHOWN if shown else AccessOutcome.DENIED,
+                outcome=AccessOutcome.SHOWN if page_shown else AccessOutcome.DENIED,
                 basis=",".join(access.bases) if access is not None else "",
                 categories=shown,
                 withheld=[c for c in DataCategory.values if c not in shown],

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.selectors import client_get
@@ -216,7 +217,9 @@ def emergency_review(request: HttpRequest, public_id: UUID) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("The review was recorded."))
+            messages.success(
+                request, pgettext("emergency review", "The review was recorded.")
+            )
             return redirect("consent:emergency_detail", public_id=public_id)
     return _emergency_page(request, disclosure, form)
 

@@ -30,6 +30,7 @@ from core.pagination import KeysetPage, keyset_page
 
 from .models import (
     NEEDS_CONSENT,
+    RECEIVED,
     ConfirmationRecord,
     ProvisionRecord,
     Referral,
@@ -248,4 +249,21 @@ def referrals_awaiting_me(*, viewer: Viewer) -> list[Referral]:
         )
         .select_related("from_agency")
         .order_by("sent_at", "id")[:50]
+    )
+
+
+def referrals_linking(*, viewer: Viewer, client: Client) -> list[Referral]:
+    """The accepted つなぎ / 共同支援 that join another agency's record of a person to the
+    viewer's agency (for the live view's way back to the referral and to one's own record)."""
+    if not can_work_with_clients(viewer):
+        return []
+    agency_id = viewer.membership.agency_id
+    return list(
+        Referral.objects.filter(type__in=NEEDS_CONSENT, status__in=RECEIVED)
+        .filter(
+            Q(client=client, to_agency_id=agency_id)
+            | Q(receiving_client=client, from_agency_id=agency_id)
+        )
+        .select_related("client", "receiving_client")
+        .order_by("-answered_at", "-id")
     )

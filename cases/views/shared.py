@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from consent.gate import Basis
+from referrals.selectors import referrals_linking
 
 from ..selectors import shared_record_get
 
@@ -21,7 +22,12 @@ def shared_record(request: HttpRequest, public_id: UUID) -> HttpResponse:
     response = render(
         request,
         "cases/shared_record.html",
-        {"record": record, "basis_labels": Basis.LABELS, "Basis": Basis},
+        {
+            "record": record,
+            "basis_labels": Basis.LABELS,
+            "Basis": Basis,
+            "links": referrals_linking(viewer=request.viewer, client=record.client),
+        },
     )
     # Nothing of another agency's record may be served from a cache after a withdrawal.
     response["Cache-Control"] = "private, no-store"
