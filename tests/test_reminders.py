@@ -668,4 +668,67 @@ def test_the_demo_caseworker_has_reminders_right_after_seeding(settings, tmp_pat
     kinds = set(
         Reminder.objects.filter(recipient__username="tanaka").values_list("kind", flat=True)
     )
-    assert {Kind.NEXT_CONTACT_OVERDUE, Kind.NEXT_CONTACT_DUE} <= kinds
+    assert {
+        Kind.NEXT_CONTACT_OVERDUE,
+        Kind.NEXT_CONTACT_DUE,
+        Kind.MEETING_TOMORROW,
+        Kind.VISITS_WITHOUT_CONTACT,
+    } <= kinds
+
+
+# --- Configuration ----------------------------------------------------------------------------
+
+
+def test_exactly_one_beat_entry_sweeps_and_one_reconciles():
+    from config.celery import app as celery_app
+
+    tasks = [entry["task"] for entry in celery_app.conf.beat_schedule.values()]
+
+    assert tasks.count("reminders.tasks.sweep") == 1
+    assert tasks.count("reminders.tasks.reconcile") == 1
+
+
+def _settings_with(tmp_path, **values):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REMINDERS_", "CELERY_"))}
+    env |= {"TSUNAGU_VAR_DIR": str(tmp_path), **values}
+    code = (
+        "from django.conf import settings; "
+        "print(settings.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'], "
+        "settings.REMINDERS_CLAIM_GRACE_SECONDS, settings.REMINDERS_RETRY_BACKOFF_SECONDS)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env | {"DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_engines_timings_come_from_the_environment(tmp_path):
+    done = _settings_with(
+        tmp_path,
+        REDIS_URL="redis://127.0.0.1:1/0",
+        CELERY_BROKER_VISIBILITY_TIMEOUT="8",
+        REMINDERS_CLAIM_GRACE_SECONDS="3",
+        REMINDERS_RETRY_BACKOFF_SECONDS="1",
+        REMINDERS_RETRY_BACKOFF_MAX_SECONDS="2",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["8", "3", "1"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"REMINDERS_CLAIM_GRACE_SECONDS": "soon"},
+        {"REMINDERS_CLAIM_GRACE_SECONDS": "0"},
+        # A retry waiting longer than the visibility timeout would be delivered twice.
+        {"CELERY_BROKER_VISIBILITY_TIMEOUT": "60", "REMINDERS_RETRY_BACKOFF_MAX_SECONDS": "600"},
+    ],
+)
+def test_a_bad_engine_setting_stops_the_process(tmp_path, values):
+    done = _settings_with(tmp_path, REDIS_URL="redis://127.0.0.1:1/0", **values)
+    assert done.returncode != 0
+    assert "ImproperlyConfigured" in done.stderr
