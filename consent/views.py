@@ -29,6 +29,7 @@ from .forms import (
     EmergencyDisclosureForm,
     EmergencyReviewForm,
 )
+from .gate import active_emergencies
 from .models import Consent, Purpose
 from .permissions import can_review_emergency
 from .selectors import (
@@ -97,6 +98,10 @@ def _detail(
             "client": consent.client,
             "withdraw_form": form,
             "can_withdraw": consent.status == ConsentStatus.VALID,
+            # A withdrawal does not end an emergency disclosure to the same agency: say so.
+            "emergencies": list(
+                active_emergencies(client=consent.client, recipient_id=consent.recipient_id)
+            ),
         },
         status=status,
     )
