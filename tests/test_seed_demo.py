@@ -70,3 +70,23 @@ def test_seed_demo_refuses_in_production(settings, var_dir):
     with pytest.raises(CommandError, match="production"):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_links_two_agencies_so_the_live_view_shows_placeholders(var_dir, client):
+    from django.urls import reverse
+
+    from cases.models import Client
+    from tests.conftest import login_as
+
+    call_command("seed_demo")
+    ogawa = Client.objects.get(full_name="小川 さくら", agency__kind=AgencyKind.HIKIKOMORI_STATION)
+    login_as(client, User.objects.get(username="suzuki"))
+
+    response = client.get(reverse("cases:shared_record", args=[ogawa.public_id]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "小川 さくら" in html
+    assert 'data-category="health"' in html
+    assert html.count("data-withheld") == 4  # household, health, finance, plan

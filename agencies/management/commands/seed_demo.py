@@ -267,6 +267,7 @@ class Command(BaseCommand):
             self._clients(users["tanaka"])
             self._plans_and_visits(users["tanaka"], agencies)
             self._support_council(users, agencies)
+            self._linked_record(users, agencies)
             self._reminder_conditions(users, agencies)
         # 山本's planned contact is overdue, 小川's is due today, a 支援調整会議 is tomorrow and the
         # supporter reached nobody three times: sweep once now so the notification centre shows
@@ -434,6 +435,47 @@ class Command(BaseCommand):
                         "outcome": VisitOutcome.NO_ANSWER,
                     },
                 )
+
+    # --- つなぎ and the live view ---------------------------------------------------------------
+
+    def _linked_record(self, users: dict[str, User], agencies: dict) -> None:
+        """小川 agreed to pass her basic information and consultations (not her health) to the
+        self-reliance agency; the つなぎ was accepted, so 鈴木 there can open the station's live
+        record and sees 同意なし where the consent does not reach."""
+        from consent.services import consent_record
+        from referrals.models import Referral
+        from referrals.services import referral_accept, referral_draft, referral_send
+
+        station, jiritsu = agencies["station"], agencies["jiritsu"]
+        ogawa = Client.objects.get(agency=station, full_name="小川 さくら")
+        if Referral.objects.filter(client=ogawa, to_agency=jiritsu).exists():
+            return
+        tanaka, suzuki = users["tanaka"], users["suzuki"]
+        viewer = Viewer(user=tanaka, membership=tanaka.memberships.get())
+        categories = ["basic", "consultation"]
+        consent_record(
+            viewer=viewer,
+            client=ogawa,
+            recipient=jiritsu,
+            purpose="referral",
+            categories=categories,
+            method="written",
+        )
+        referral = referral_draft(
+            viewer=viewer,
+            client=ogawa,
+            fields={
+                "type": "tsunagi",
+                "to_agency": jiritsu,
+                "reason": "就労準備支援事業の利用を希望",
+                "client_wishes": "少しずつ働けるようになりたい",
+                "categories": categories,
+            },
+        )
+        referral_send(viewer=viewer, referral=referral)
+        referral_accept(
+            viewer=Viewer(user=suzuki, membership=suzuki.memberships.get()), referral=referral
+        )
 
     # --- 支援会議 ---------------------------------------------------------------------------
 
