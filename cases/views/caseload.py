@@ -11,7 +11,6 @@ from reminders.selectors import unread_reminders
 from ..permissions import can_work_with_clients
 from ..selectors import caseload, urgent_visits
 
-
 REMINDERS_SHOWN = 5
 
 
