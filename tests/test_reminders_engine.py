@@ -161,7 +161,9 @@ class Workers:
             "REMINDERS_RECONCILE_SECONDS": "2",
         }
 
-    def start(self, *, redis_url: str, smtp_port: int, beat: bool = False) -> subprocess.Popen:
+    def start(
+        self, *, redis_url: str, smtp_port: int, beat: bool = False, **extra_env: str
+    ) -> subprocess.Popen:
         number = len(self.procs)
         command = [
             sys.executable,
@@ -189,7 +191,7 @@ class Workers:
         proc = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=self.env(redis_url=redis_url, smtp_port=smtp_port),
+            env=self.env(redis_url=redis_url, smtp_port=smtp_port) | extra_env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -437,3 +439,38 @@ def test_smtp_down_is_retried_with_backoff_and_delivered_when_it_comes_back(
     assert_each_sent_exactly_once(sink, users)
     for message in sink.received():
         assert "山本" not in text_of(message)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_emails_its_reminders_within_a_minute_of_the_worker_starting(
+    settings, tmp_path, workers, smtp
+):
+    """What bin/run does: seed the demo, then a worker that sweeps as soon as it is ready."""
+    from django.core.management import call_command
+
+    from agencies.imports import municipalities_import
+    from agencies.models import Municipality
+    from agencies.municipality_list import BUNDLED_FILE
+
+    if not Municipality.objects.filter(code="202011").exists():  # flushed by an earlier test
+        municipalities_import(actor=None, data=BUNDLED_FILE.read_bytes())
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    sink = smtp()
+
+    started = time.monotonic()
+    workers.start(
+        redis_url=os.environ["REDIS_URL"],
+        smtp_port=sink.port,
+        REMINDERS_SWEEP_ON_WORKER_START="true",
+    )
+    wait_for(
+        lambda: "tanaka@example.jp" in sink.recipients(),
+        timeout=60,
+        what=f"the demo caseworker's email\n{workers.logs()}",
+    )
+
+    assert time.monotonic() - started < 60
+    (message,) = [m for m in sink.received() if str(m["To"]) == "tanaka@example.jp"]
+    for name in ("山本", "小川"):
+        assert name not in text_of(message)
