@@ -272,11 +272,11 @@ class TestQueryCounts:
         # 1 session, 2 user, 3 membership + agency, 4 client (household joined; no household
         # here, so no member query), 5 cases, 6 their topics, 7 co-workers, 8 stage history,
         # the panels: 9 plans (none yet, so no prefetch), 10 supporter assignments, 11 recent
-        # visits, 12 consents, 13 referrals, 14 emergency disclosures; the timeline:
-        # 15 consultations, 16 their staff, 17 stage moves, 18 plans, 19 plan reviews,
-        # 20 meetings, 21 home visits, 22 consents, 23 referrals; the quick entry's 24 partner
-        # agencies and 25 staff choices (a supervisor adds 26: who looked at the client)
-        assert len(queries) == 25, "\n".join(q["sql"][:150] for q in queries)
+        # visits, 12 consents, 13 referrals, 14 emergency disclosures, 15 支援会議 agendas; the
+        # timeline: 16 consultations, 17 their staff, 18 stage moves, 19 plans, 20 plan
+        # reviews, 21 meetings, 22 home visits, 23 consents, 24 referrals; the quick entry's
+        # 25 partner agencies and 26 staff choices (a supervisor adds 27: who looked)
+        assert len(queries) == 26, "\n".join(q["sql"][:150] for q in queries)
 
     @pytest.mark.parametrize("count", [3, 30])
     def test_the_search_costs_the_same_for_3_or_30_matches(self, client, tanaka, count):

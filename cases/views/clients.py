@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.selectors import client_access_log
 from consent.selectors import client_consents, client_emergency_disclosures
 from core.forms import add_service_errors
+from councils.selectors import agenda_items_for_client
 from referrals.selectors import referral_list_for_client
 
 from ..forms.cases import StageMoveForm
@@ -134,6 +135,7 @@ def client_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "referrals": referral_list_for_client(viewer=request.viewer, client=client),
         "emergencies": client_emergency_disclosures(viewer=request.viewer, client=client),
         "access_log": client_access_log(viewer=request.viewer, client=client),
+        "council_items": agenda_items_for_client(viewer=request.viewer, client=client),
         "timeline": client_timeline_selector(viewer=request.viewer, client=client, kinds=kinds),
         "timeline_kinds": kinds,
         "timeline_kind_choices": TIMELINE_KIND_CHOICES,
