@@ -821,33 +821,39 @@ def _mark_sent(row_ids: list[int], token: datetime) -> int:
 def reminders_send_due(*, ids: list[int], today: date | None = None) -> SendResult:
     """Send the still-unsent reminders among ``ids``: one email per recipient.
 
-    Re-checks each condition first (it may have gone since the sweep), claims the rows, sends,
-    then marks them sent. A failed email gives its rows back with the error and a backoff
-    (``send_after``), so a retry — or the reconciler, if the retry's message is lost — claims
-    them again; a row marked sent is never claimed again.
+    Re-checks each condition first (it may have gone since the sweep). Then, one recipient at a
+    time: claim their rows, send, mark them sent. Claiming per email keeps each claim as short
+    as one SMTP exchange, so the grace period after which a claim counts as abandoned only has
+    to outlast that, however long the batch. A failed email gives its rows back with the error
+    and a backoff (``send_after``), so a retry — or the reconciler, if the retry's message is
+    lost — claims them again; a row marked sent is never claimed again.
     """
-    now = timezone.now()
     today = today or timezone.localdate()
-    pending = Reminder.objects.filter(_sendable(now), id__in=ids).values("id", *PENDING_FIELDS)
-    _cancel_gone(list(pending), today)
-    claimed = reminder_claim_unsent(len(ids), ids=ids, now=now)
-    by_recipient: dict[int, list[Reminder]] = defaultdict(list)
-    for reminder in claimed:
-        by_recipient[reminder.recipient_id].append(reminder)
+    pending = list(
+        Reminder.objects.filter(_sendable(timezone.now()), id__in=ids).values("id", *PENDING_FIELDS)
+    )
+    _cancel_gone(pending, today)
+    by_recipient: dict[int, list[int]] = defaultdict(list)
+    for row in pending:
+        by_recipient[row["recipient_id"]].append(row["id"])
     sent, failed_ids, retry_in = 0, [], 0
-    for rows in by_recipient.values():
+    for recipient_ids in by_recipient.values():
+        token = timezone.now()
+        rows = reminder_claim_unsent(len(recipient_ids), ids=recipient_ids, now=token)
+        if not rows:
+            continue  # cancelled, or another sender has them
         recipient = rows[0].recipient
         row_ids = [row.id for row in rows]
         if not recipient.email or not recipient.is_active:
-            sent += _mark_sent(row_ids, now)  # in-app only: the notification centre shows it
+            sent += _mark_sent(row_ids, token)  # in-app only: the notification centre shows it
             continue
         try:
             reminder_email(recipient=recipient, reminders=rows).send()
         except Exception as error:  # any mail failure is retried, never lost
             logger.warning("reminder email to user %s failed: %s", recipient.pk, error)
-            delay = _backoff(max(row.attempts for row in rows) + 1)
+            delay = _backoff(max(row.attempts for row in rows))
             failed_at = timezone.now()
-            Reminder.objects.filter(id__in=row_ids, claimed_at=now, sent_at=None).update(
+            Reminder.objects.filter(id__in=row_ids, claimed_at=token, sent_at=None).update(
                 claimed_at=None,
                 failed_at=failed_at,
                 error=f"{type(error).__name__}: {error}"[:2000],
@@ -856,7 +862,7 @@ def reminders_send_due(*, ids: list[int], today: date | None = None) -> SendResu
             failed_ids.extend(row_ids)
             retry_in = max(retry_in, delay)
         else:
-            sent += _mark_sent(row_ids, now)
+            sent += _mark_sent(row_ids, token)
     return SendResult(sent=sent, failed_ids=failed_ids, retry_in=retry_in)
 
 

@@ -349,7 +349,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(station
     from reminders.tasks import send_due
 
     redis_url = os.environ["REDIS_URL"]
-    sink = smtp(delay=0.3)
+    sink = smtp(delay=1.0)
     users = overdue_caseworkers(station_a, 16)
     reminders_sweep()
     ids = list(Reminder.objects.values_list("id", flat=True))
@@ -358,14 +358,15 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(station
     send_due.apply_async(args=[ids], queue=workers.queue)
     wait_for(lambda: len(sink.received()) >= 5, timeout=60, what="five emails")
     # The sixth email is waiting at RCPT: its data is not accepted, the fifth's sent_at is in.
-    time.sleep(0.15)
+    time.sleep(0.5)
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
 
     delivered = len(sink.received())
     assert 5 <= delivered < 16
-    in_flight = Reminder.objects.filter(sent_at=None, claimed_at__isnull=False)
-    assert in_flight.count() == 16 - delivered  # claimed, not sent: in flight, not lost
+    assert Reminder.objects.filter(sent_at=None).count() == 16 - delivered
+    # The email it was sending when killed: claimed, not sent — in flight, not lost.
+    assert Reminder.objects.filter(sent_at=None, claimed_at__isnull=False).count() == 1
 
     # A fresh worker with the one beat: the reconciler re-queues the dead sender's rows once
     # their claim is older than the grace period (the broker also redelivers the unacked task).
@@ -373,7 +374,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(station
     wait_for(all_sent, timeout=90, what=f"all sent\n{workers.logs()}")
     time.sleep(1.5)
     assert_each_sent_exactly_once(sink, users)
-    assert Reminder.objects.filter(attempts=2).count() == 16 - delivered
+    assert Reminder.objects.filter(attempts=2).count() == 1  # only the one in flight
 
 
 @pytest.mark.django_db(transaction=True)
