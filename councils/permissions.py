@@ -31,6 +31,12 @@ def can_set_up_councils(viewer: Viewer) -> bool:
     return is_system_admin(viewer.user)
 
 
+def can_list_councils(viewer: Viewer) -> bool:
+    """The list of councils: client staff (their agency's councils, maybe none) and system
+    admins (all of them)."""
+    return is_system_admin(viewer.user) or can_work_with_clients(viewer)
+
+
 def can_run_council(viewer: Viewer, council: SupportCouncil) -> bool:
     """Members, sessions and minutes: the secretariat's supervisors and system admins."""
     if is_system_admin(viewer.user):

@@ -149,26 +149,38 @@ class AgendaRow:
         return self.access is not None and self.access.any and not self.access.is_holder
 
 
-def _row(*, viewer: Viewer, item: AgendaItem, session: CouncilSession, page: str, path: str):
+def _shares_this_item(viewer: Viewer, item: AgendaItem, access: RecordAccess | None) -> bool:
+    """Does this very item share the person with the viewer's agency now? The reason the
+    holder gave the council is shown to members only then."""
+    if access is None or item.withdrawn_at is not None or not access.any:
+        return False
+    if any(
+        decision.basis == Basis.COUNCIL and getattr(decision.source, "pk", None) == item.pk
+        for decision in access.decisions.values()
+    ):
+        return True
+    # Another basis answered first (a consent, or another session sharing the same person):
+    # ask the council rule itself (one query, only in that case).
+    return (
+        council_items(client=item.client, agency_id=viewer.membership.agency_id)
+        .filter(pk=item.pk)
+        .exists()
+    )
+
+
+def _row(*, viewer: Viewer, item: AgendaItem, page: str, path: str) -> AgendaRow:
     labels = dict(DataCategory.choices)
     access: RecordAccess | None = None
     if item.withdrawn_at is None or holds_client(viewer, item.client):
         access = open_record(viewer=viewer, client=item.client, page=page, path=path)
     allowed = access.allows if access is not None else (lambda category: False)
     name = item.client.full_name if allowed(DataCategory.BASIC) else str(NOT_CONSENTED)
-    # The reason is what the holder told the council: shown to members only while this very
-    # session shares the person with their agency.
-    shares_here = access is not None and any(
-        decision.basis == Basis.COUNCIL
-        and getattr(decision.source, "session_id", None) == session.pk
-        for decision in access.decisions.values()
-    )
     holder = access is not None and access.is_holder
     return AgendaRow(
         item=item,
         access=access,
         name=name,
-        reason=item.reason if holder or (shares_here and item.withdrawn_at is None) else None,
+        reason=item.reason if holder or _shares_this_item(viewer, item, access) else None,
         shared=[(c, labels[c], allowed(c)) for c in DataCategory.values if c in item.categories],
     )
 
@@ -183,7 +195,7 @@ def session_agenda(
     items = session.agenda.select_related("client", "client__agency", "added_by").order_by(
         "withdrawn_at", "added_at", "id"
     )
-    return [_row(viewer=viewer, item=item, session=session, page=page, path=path) for item in items]
+    return [_row(viewer=viewer, item=item, page=page, path=path) for item in items]
 
 
 def agenda_items_for_client(*, viewer: Viewer, client) -> list[AgendaItem]:

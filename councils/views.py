@@ -18,8 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from agencies.permissions import is_system_admin
-from cases.permissions import can_work_with_clients
 from consent.gate import NOT_CONSENTED
 from core.forms import add_service_errors
 
@@ -35,6 +33,7 @@ from .forms import (
 )
 from .models import CouncilSession, SupportCouncil
 from .permissions import (
+    can_list_councils,
     can_put_on_agenda,
     can_run_council,
     can_set_up_councils,
@@ -64,7 +63,7 @@ def _require_running(request: HttpRequest, council: SupportCouncil) -> None:
 @require_GET
 def council_list_view(request: HttpRequest) -> HttpResponse:
     viewer = request.viewer
-    if not (is_system_admin(viewer.user) or can_work_with_clients(viewer)):
+    if not can_list_councils(viewer):
         raise Http404
     return render(
         request,

@@ -287,6 +287,24 @@ class TestWhatMembersSee:
             assert str(NOT_CONSENTED) in text
         assert "相談内容のみ共有" in text  # this session shares the person: the reason shows
 
+    def test_two_sessions_sharing_the_same_person_both_show_the_reason(
+        self, item, council, suzuki, tanaka, yamamoto
+    ):
+        earlier = council_session_create(
+            viewer=viewer_for(suzuki), council=council, held_on=today() - days(2)
+        )
+        agenda_item_add(
+            viewer=viewer_for(tanaka),
+            session=earlier,
+            client=yamamoto,
+            categories=["basic", "consultation"],
+            reason="前回からの継続",
+        )
+
+        rows = session_agenda(viewer=viewer_for(suzuki), session=earlier)
+
+        assert [row.reason for row in rows] == ["前回からの継続"]
+
     def test_nothing_after_sharing_until(self, item, suzuki, yamamoto, client):
         council_session_update(
             viewer=viewer_for(suzuki),
