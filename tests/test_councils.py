@@ -600,6 +600,58 @@ class TestForms:
         assert member.left_on == today() - days(1)
 
 
+class TestPostsByTheWrongPeople:
+    def test_a_member_who_does_not_run_the_council_cannot_remove_a_member(
+        self, client, council, tanaka, station_a
+    ):
+        login_as(client, tanaka)
+        member = council.members.get(agency=station_a)
+
+        response = client.post(
+            reverse("councils:member_leave", args=[council.public_id, member.pk])
+        )
+
+        assert response.status_code == 404
+        member.refresh_from_db()
+        assert member.left_on is None
+
+    def test_only_system_admins_end_a_council(self, client, council, suzuki):
+        login_as(client, suzuki)
+
+        response = client.post(
+            reverse("councils:end", args=[council.public_id]), {"ended_on": today().isoformat()}
+        )
+
+        assert response.status_code == 404
+        council.refresh_from_db()
+        assert council.ended_on is None
+
+    def test_a_member_cannot_write_the_minutes(self, client, session, tanaka):
+        login_as(client, tanaka)
+
+        response = client.post(
+            reverse("councils:minutes", args=[session.public_id]), {"minutes": "書き換え"}
+        )
+
+        assert response.status_code == 404
+        session.refresh_from_db()
+        assert session.minutes == ""
+
+    def test_a_system_admin_ends_a_council_and_sharing_stops(
+        self, client, item, sysadmin, suzuki, yamamoto
+    ):
+        login_as(client, sysadmin)
+
+        response = client.post(
+            reverse("councils:end", args=[item.session.council.public_id]),
+            {"ended_on": today().isoformat()},
+        )
+
+        assert response.status_code == 302
+        assert record_access(viewer=viewer_for(suzuki), client=yamamoto).shown == []
+        assert AuditEntry.objects.filter(action="council.ended").count() == 1
+
+
 class TestForTheClientPage:
     def test_the_holder_sees_every_item_the_member_only_live_ones(
         self, item, council, tanaka, suzuki, sato, yamamoto
