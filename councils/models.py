@@ -127,7 +127,9 @@ class AgendaItem(models.Model):
     )
     categories = models.JSONField(_("data shared"), default=list)
     reason = models.TextField(_("why the council discusses this person"))
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     added_at = models.DateTimeField(auto_now_add=True)
     withdrawn_at = models.DateTimeField(_("taken off the agenda at"), null=True, blank=True)
 
