@@ -978,6 +978,16 @@ def _fingerprint() -> tuple:
         return cursor.fetchone()
 
 
+def _seen(body: str) -> dict[str, list[str]]:
+    """{state: categories} of the sentinels in ``body``."""
+    seen: dict[str, list[str]] = {}
+    for state in STATES:
+        for category, strings in sentinels(state).items():
+            if any(s in body for s in strings):
+                seen.setdefault(state, []).append(category)
+    return seen
+
+
 def _leaks(body: str, persona: str) -> list[str]:
     """Sentinels in ``body`` of categories the oracle denies ``persona``, for every client."""
     found = []
@@ -1021,7 +1031,9 @@ class Cell:
     persona: str
     state: str | None
     label: str = ""
+    path: str = ""
     status: int = 0
+    seen: dict[str, list[str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -1062,6 +1074,8 @@ def _run_cell(world: dict, name: str, url: Url, persona: str, state: str | None)
     cell.status = response.status_code
     _check_status(cell, url, response, url.audience(persona, state), url.forbidden(persona, state))
     body = _body(response)
+    cell.path = path
+    cell.seen = _seen(body)
     cell.problems += [f"leaks {leak}" for leak in _leaks(body, persona)]
     if _base(name) == "cases:shared_record" and response.status_code == 200:
         cell.problems += _live_view_problems(body, persona, state)
@@ -1133,6 +1147,28 @@ def _last_access_entry() -> int:
     return AccessEntry.objects.aggregate(m=Max("id"))["m"] or 0
 
 
+def _looks_logged(world: dict, cells: list[Cell], since: int) -> None:
+    """Whatever of a client a page showed someone outside H, on any page, was logged for that
+    page: an entry for the client, on that address, shown, covering what the page held."""
+    from audit.models import AccessEntry
+
+    persona = cells[0].persona
+    if persona == "anonymous" or holder(persona) or not any(c.seen for c in cells):
+        return
+    entries = list(AccessEntry.objects.filter(id__gt=since, user=world["users"][persona]))
+    for cell in cells:
+        for state, categories in cell.seen.items():
+            client_pk = world["states"][state]["client_pk"]
+            if not any(
+                e.client_id == client_pk
+                and e.path == cell.path
+                and e.outcome == "shown"
+                and set(categories) <= set(e.categories)
+                for e in entries
+            ):
+                cell.problems.append(f"showed {state}/{categories} without logging the look")
+
+
 def _council_page_log(world: dict, cell: Cell, since: int) -> None:
     """The 支援会議 session page shows every person on its agenda through the gate: one entry
     per person for a member outside H (what it showed, on what basis) and for a system admin
@@ -1167,6 +1203,7 @@ def _persona_cells(world: dict, name: str, url: Url, persona: str, states, since
         refused_post = url.post and not any(url.audience(persona, s) for s in states)
         before = _fingerprint() if refused_post else None
         cells = [_run_cell(world, name, url, persona, state) for state in states]
+        _looks_logged(world, cells, since)
         if states != (None,):
             _check_access_log(world, name, url, cells, since)
         elif name == "councils:session":
