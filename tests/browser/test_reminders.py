@@ -45,6 +45,7 @@ def test_a_caseworker_sees_the_badge_opens_the_reminder_and_lands_on_the_case(
 
     badge.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("お知らせ")
+    expect(badge.locator(".badge")).to_have_text(re.compile(r"^1\D"))  # still unread
     rows = page.get_by_role("list", name="Notifications, newest first").or_(
         page.locator("#reminder-rows")
     )
