@@ -19,7 +19,23 @@ is written from the law and the data above, not from ``consent.gate``.
 
 Every named URL is either client-bound (its arguments come from one client's objects; each cell
 is URL × persona × state) or takes no client (URL × persona, checked against the sentinels of all
-five clients). A URL in neither table fails ``test_every_url_is_classified``.
+five clients). A URL in neither table fails ``test_every_url_is_classified``. Searches, filters
+and htmx fragments are rows of their own (``name@variant``).
+
+Each cell is one request (GET, or an empty POST for a POST-only view) and checks:
+
+- the status: 200/302 for who may open it, a deliberate 403 where a service refuses a side of a
+  referral an action, else 404; no login: the login page;
+- no sentinel of a category the oracle denies, for any of the five clients, in any response
+  (404 pages and redirects included);
+- on the live view: every category has its section, shown on the oracle's basis with the live
+  record in it, or withheld as 同意なし;
+- the access log: a look from outside H written with its basis and categories, whatever a page
+  showed an outsider logged for that page, a refusal of anyone signed in logged as denied, the
+  holder's own looks not logged; a refused POST changes nothing (no audit entry, no message).
+
+Findings the matrix made are in ``KNOWN_GAPS``: those cells must still show exactly that problem
+(so a fix makes the test fail until its row is dropped); any other problem fails as usual.
 """
 
 import logging

@@ -442,3 +442,21 @@ def test_notifications_lead_to_a_page_that_shows_nothing_withdrawn(world, browse
     email = reminder_email(recipient=world["people"]["shimizu"], reminders=[reminder])
     for text in (listing, opened.content.decode(), email.subject + email.body):
         assert absent(text, SENT_NAME, SENT_SUMMARY, THREAD, *LIVE, *NEW) == []
+
+
+# --- No copy outlives the consent ------------------------------------------------------------
+
+
+def test_pages_that_follow_todays_consent_are_never_kept_by_a_browser(world, browsers):
+    """The next request must reach the server: the live view, the receiver's referral page and
+    the 支援会議 page (what they show follows today's consent or sharing) tell browsers and
+    proxies to keep no copy."""
+    for name, url in (
+        ("mori", reverse("cases:shared_record", args=[world["client"].public_id])),
+        ("shimizu", reverse("referrals:detail", args=[world["referrals"]["N"].public_id])),
+        ("mori", reverse("referrals:detail", args=[world["referrals"]["L"].public_id])),
+        ("ikeda", reverse("councils:session", args=[world["session"].public_id])),
+    ):
+        response = browsers[name].get(url)
+        assert response.status_code == 200
+        assert "no-store" in response.get("Cache-Control", ""), url

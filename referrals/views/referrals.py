@@ -226,7 +226,11 @@ def _detail(
         "contact_form": contact_form or FirstContactForm(),
         "message_form": message_form or MessageForm(),
     }
-    return render(request, PAGE, context)
+    response = render(request, PAGE, context)
+    # What the receiving side sees of the person follows today's consent (a withdrawal before
+    # the answer hides it at once): no browser or proxy may keep a copy of the page.
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _refused(request: HttpRequest, public_id: UUID, error: ValidationError) -> HttpResponse:
