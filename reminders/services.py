@@ -15,6 +15,7 @@ it, so no email is lost. The only window for a second copy is the moment between
 server's "250 OK" and the ``sent_at`` commit.
 """
 
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -24,7 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, mailers
 from django.db import transaction
 from django.db.models import (
     DateField,
@@ -837,6 +838,8 @@ def reminders_send_due(*, ids: list[int], today: date | None = None) -> SendResu
     for row in pending:
         by_recipient[row["recipient_id"]].append(row["id"])
     sent, failed_ids, retry_in = 0, [], 0
+    # One SMTP connection for the batch, opened at the first email and again after a failure.
+    connection = None
     for recipient_ids in by_recipient.values():
         token = timezone.now()
         rows = reminder_claim_unsent(len(recipient_ids), ids=recipient_ids, now=token)
@@ -848,9 +851,14 @@ def reminders_send_due(*, ids: list[int], today: date | None = None) -> SendResu
             sent += _mark_sent(row_ids, token)  # in-app only: the notification centre shows it
             continue
         try:
-            reminder_email(recipient=recipient, reminders=rows).send()
+            if connection is None:
+                connection = mailers.default
+                connection.open()
+            connection.send_messages([reminder_email(recipient=recipient, reminders=rows)])
         except Exception as error:  # any mail failure is retried, never lost
             logger.warning("reminder email to user %s failed: %s", recipient.pk, error)
+            _close_quietly(connection)
+            connection = None
             delay = _backoff(max(row.attempts for row in rows))
             failed_at = timezone.now()
             Reminder.objects.filter(id__in=row_ids, claimed_at=token, sent_at=None).update(
@@ -863,7 +871,15 @@ def reminders_send_due(*, ids: list[int], today: date | None = None) -> SendResu
             retry_in = max(retry_in, delay)
         else:
             sent += _mark_sent(row_ids, token)
+    _close_quietly(connection)
     return SendResult(sent=sent, failed_ids=failed_ids, retry_in=retry_in)
+
+
+def _close_quietly(connection) -> None:
+    # A broken connection is dropped; its rows are already given back or marked.
+    if connection is not None:
+        with contextlib.suppress(Exception):
+            connection.close()
 
 
 # --- The notification centre ------------------------------------------------------------------
