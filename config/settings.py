@@ -249,9 +249,7 @@ BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 60 * 60)
 if REDIS_URL or PRODUCTION:
     CELERY_BROKER_URL = REDIS_URL or env_required("REDIS_URL")
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
-        "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
 else:
     # The embedded broker: kombu's filesystem transport needs no server and survives restarts,
     # which is all one machine running the demo needs. See README.
@@ -305,8 +303,7 @@ for _name, _value in (
 if REMINDERS_RETRY_BACKOFF_MAX_SECONDS >= CELERY_BROKER_VISIBILITY_TIMEOUT:
     # A retry waiting longer than the visibility timeout would be redelivered while it waits.
     raise ImproperlyConfigured(
-        "REMINDERS_RETRY_BACKOFF_MAX_SECONDS must be shorter than "
-        "CELERY_BROKER_VISIBILITY_TIMEOUT."
+        "REMINDERS_RETRY_BACKOFF_MAX_SECONDS must be shorter than CELERY_BROKER_VISIBILITY_TIMEOUT."
     )
 
 # --- Email ------------------------------------------------------------------------------------
