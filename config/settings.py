@@ -300,6 +300,11 @@ for _name, _value in (
 ):
     if _value < 1:
         raise ImproperlyConfigured(f"{_name}={_value} must be at least 1.")
+# A sender holds a claim for one SMTP exchange; the grace must outlast it, or a slow server
+# could see the same reminder claimed twice.
+_email_timeout = env_int("EMAIL_TIMEOUT", 30)
+if _email_timeout >= REMINDERS_CLAIM_GRACE_SECONDS:
+    raise ImproperlyConfigured("REMINDERS_CLAIM_GRACE_SECONDS must be longer than EMAIL_TIMEOUT.")
 if REMINDERS_RETRY_BACKOFF_MAX_SECONDS >= CELERY_BROKER_VISIBILITY_TIMEOUT:
     # A retry waiting longer than the visibility timeout would be redelivered while it waits.
     raise ImproperlyConfigured(
@@ -323,7 +328,7 @@ if _email_host:
                 "username": env_str("EMAIL_HOST_USER", ""),
                 "password": env_str("EMAIL_HOST_PASSWORD", ""),
                 "use_tls": env_bool("EMAIL_USE_TLS", True),
-                "timeout": 30,
+                "timeout": _email_timeout,
             },
         }
     }

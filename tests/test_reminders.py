@@ -689,7 +689,9 @@ def test_exactly_one_beat_entry_sweeps_and_one_reconciles():
 
 
 def _settings_with(tmp_path, **values):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REMINDERS_", "CELERY_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("REMINDERS_", "CELERY_", "EMAIL_"))
+    }
     env |= {"TSUNAGU_VAR_DIR": str(tmp_path), **values}
     code = (
         "from django.conf import settings; "
@@ -712,6 +714,7 @@ def test_the_engines_timings_come_from_the_environment(tmp_path):
         REDIS_URL="redis://127.0.0.1:1/0",
         CELERY_BROKER_VISIBILITY_TIMEOUT="8",
         REMINDERS_CLAIM_GRACE_SECONDS="3",
+        EMAIL_TIMEOUT="2",
         REMINDERS_RETRY_BACKOFF_SECONDS="1",
         REMINDERS_RETRY_BACKOFF_MAX_SECONDS="2",
     )
@@ -724,6 +727,8 @@ def test_the_engines_timings_come_from_the_environment(tmp_path):
     [
         {"REMINDERS_CLAIM_GRACE_SECONDS": "soon"},
         {"REMINDERS_CLAIM_GRACE_SECONDS": "0"},
+        # A claim must not be taken for abandoned while its SMTP exchange may still be going on.
+        {"REMINDERS_CLAIM_GRACE_SECONDS": "20", "EMAIL_TIMEOUT": "30"},
         # A retry waiting longer than the visibility timeout would be delivered twice.
         {"CELERY_BROKER_VISIBILITY_TIMEOUT": "60", "REMINDERS_RETRY_BACKOFF_MAX_SECONDS": "600"},
     ],

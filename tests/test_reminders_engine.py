@@ -156,6 +156,7 @@ class Workers:
             "SECRET_KEY": "reminder-engine-test-secret-key-reminder-engine-test",
             "CELERY_BROKER_VISIBILITY_TIMEOUT": "8",
             "REMINDERS_CLAIM_GRACE_SECONDS": "3",
+            "EMAIL_TIMEOUT": "2",
             "REMINDERS_RETRY_BACKOFF_SECONDS": "1",
             "REMINDERS_RETRY_BACKOFF_MAX_SECONDS": "2",
             "REMINDERS_RECONCILE_SECONDS": "2",
