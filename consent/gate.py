@@ -169,7 +169,7 @@ def council_items(*, client, agency_id: int, on: date | None = None):
                 council_id=OuterRef("session__council_id"),
                 agency_id=agency_ref,
                 joined_on__lte=day,
-            ).filter(Q(left_on__isnull=True) | Q(left_on__gte=day))
+            ).filter(Q(left_on__isnull=True) | Q(left_on__gt=day))
         )
 
     return (

@@ -64,7 +64,8 @@ class CouncilMember(models.Model):
         "agencies.Agency", on_delete=models.PROTECT, related_name="council_memberships"
     )
     joined_on = models.DateField(_("member from"), default=timezone.localdate)
-    left_on = models.DateField(_("member until"), null=True, blank=True)
+    # The day the agency left: from that day on it is no member and sees nothing.
+    left_on = models.DateField(_("left on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("council member")

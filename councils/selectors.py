@@ -24,7 +24,7 @@ from .permissions import can_open_council
 
 
 def _current(day: date) -> Q:
-    return Q(joined_on__lte=day) & (Q(left_on__isnull=True) | Q(left_on__gte=day))
+    return Q(joined_on__lte=day) & (Q(left_on__isnull=True) | Q(left_on__gt=day))
 
 
 def current_member_ids(*, council: SupportCouncil, on: date | None = None) -> frozenset[int]:

@@ -194,9 +194,9 @@ def council_member_add(
 def council_member_leave(
     *, viewer: Viewer, member: CouncilMember, last_day: date | None = None
 ) -> CouncilMember:
-    """An agency leaves the council. ``left_on`` is its last day as a member (the gate counts
-    that day in), so by default it is yesterday: the agency sees nothing more from now on.
-    The row is kept: who was a member when stays answerable."""
+    """An agency leaves the council. ``left_on`` is the day it left (today by default): from
+    that day the gate counts it out, so it sees nothing more from the next request on. The
+    row is kept: who was a member when stays answerable."""
     council = member.council
     if not can_run_council(viewer, council):
         raise PermissionDenied
@@ -207,8 +207,7 @@ def council_member_leave(
         raise ValidationError(_("The secretariat cannot leave the council it runs."))
     today = timezone.localdate()
     if last_day is None:
-        # Joined today: the earliest last day the dates allow is today (see the final report).
-        last_day = max(today - timedelta(days=1), member.joined_on)
+        last_day = today
     if last_day < member.joined_on:
         raise ValidationError({"left_on": _("The agency was not a member yet on that day.")})
     if last_day > today:

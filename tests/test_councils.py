@@ -142,12 +142,12 @@ class TestSettingUp:
                 viewer=viewer_for(suzuki), member=council.members.get(agency=jiritsu_b)
             )
 
-    def test_leaving_keeps_the_row_and_ends_yesterday(self, council, suzuki, station_a):
+    def test_leaving_keeps_the_row_and_ends_today(self, council, suzuki, station_a):
         member = council.members.get(agency=station_a)
         council_member_leave(viewer=viewer_for(suzuki), member=member)
 
         member.refresh_from_db()
-        assert member.left_on == today() - days(1)
+        assert member.left_on == today()
         assert CouncilMember.objects.filter(council=council, agency=station_a).count() == 1
 
     def test_sharing_dates_default_to_the_settings(self, council, suzuki, settings):
@@ -393,12 +393,6 @@ class TestWhatMembersSee:
 
         assert record_access(viewer=viewer_for(sato), client=yamamoto).shown == []
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="consent.gate.council_items counts left_on in (left_on >= day), and left_on "
-        "cannot be before joined_on: an agency added and removed the same day sees the agenda "
-        "until midnight. Passes once the gate reads left_on as the day it left (left_on > day).",
-    )
     def test_an_agency_added_and_removed_the_same_day_sees_nothing(
         self, council, item, suzuki, agency_c, sato, yamamoto
     ):
@@ -597,7 +591,7 @@ class TestForms:
 
         assert response.status_code == 302
         member.refresh_from_db()
-        assert member.left_on == today() - days(1)
+        assert member.left_on == today()
 
 
 class TestPostsByTheWrongPeople:
