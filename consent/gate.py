@@ -252,7 +252,7 @@ def referral_copy_access(*, viewer: Viewer, referral) -> RecordAccess:
     client = referral.client
     if side == Side.SENDER:
         return RecordAccess(
-            client, {c: Decision(True, Basis.HOLDER) for c in referral.categories}, linked=True
+            client, {c: Decision(True, Basis.HOLDER) for c in DataCategory.values}, linked=True
         )
     decisions: dict[str, Decision] = {}
     if side == Side.RECEIVER and referral.status == Status.SENT:

@@ -127,6 +127,9 @@ class ReferralCopy:
     thread: list[ReferralMessage]
     thread_withheld: int = 0  # the other agency's messages not shown
     person_name: str = ""  # the name as sent, if the viewer may see it
+    # The reason, the person's wishes and the covering message are about the person too: the
+    # receiver reads them only while it may see something of what was sent.
+    texts_visible: bool = False
 
 
 def referral_copy(*, viewer: Viewer, referral: Referral) -> ReferralCopy:
@@ -148,7 +151,11 @@ def referral_copy(*, viewer: Viewer, referral: Referral) -> ReferralCopy:
     if access.allows(DataCategory.BASIC) and referral.sent_at is not None:
         name = (referral.snapshot.get(DataCategory.BASIC) or {}).get("full_name", "")
     return ReferralCopy(
-        sections=sections, thread=thread, thread_withheld=withheld, person_name=name
+        sections=sections,
+        thread=thread,
+        thread_withheld=withheld,
+        person_name=name,
+        texts_visible=access.any or access.is_holder,
     )
 
 

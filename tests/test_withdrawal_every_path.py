@@ -385,12 +385,6 @@ def test_an_unanswered_referral_hides_its_snapshot_and_the_senders_messages_at_o
     assert absent(fragment.content.decode(), THREAD, SENT_NAME, *LIVE, *NEW) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: referral_detail.html shows the receiver the referral's reason and the "
-    "person's wishes (their own words, what was heard) whatever the gate says; after a "
-    "withdrawal before the answer they stay visible while the snapshot is hidden",
-)
 def test_an_unanswered_referral_hides_the_persons_wishes_and_the_reason_too(world, browsers):
     url = reverse("referrals:detail", args=[world["referrals"]["N"].public_id])
     before = page(browsers["shimizu"], url)

@@ -213,6 +213,7 @@ def _detail(
         "refusal": refusal,
         "thread": copy.thread,
         "thread_withheld": copy.thread_withheld,
+        "texts_visible": copy.texts_visible,
         "can_edit": sender and referral.status == Status.DRAFT,
         "can_withdraw": sender and referral.status in {Status.DRAFT, Status.SENT},
         "can_answer": can_answer,
