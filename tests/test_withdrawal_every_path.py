@@ -238,16 +238,12 @@ def withdraw_and_write_more(world) -> None:
     plan_update(viewer=h, plan=world["plan"], client_words=NEW_PLAN, review_on=None)
 
 
-def browser(client_factory, user):
-    """One logged-in browser session per persona, kept across the withdrawal."""
-    return login_as(client_factory(), user)
-
-
 @pytest.fixture
 def browsers(world):
+    """One logged-in browser session per persona, kept across the withdrawal."""
     from django.test import Client
 
-    return {name: browser(Client, user) for name, user in world["people"].items()}
+    return {name: login_as(Client(), user) for name, user in world["people"].items()}
 
 
 def page(session, url: str, *, status: int = 200) -> str:
@@ -270,7 +266,8 @@ def live_sections(body: str) -> dict[str, str]:
     return found
 
 
-def absent(body: str, *strings: str) -> list[str]:
+def present(body: str, *strings: str) -> list[str]:
+    """Which of ``strings`` the page holds (asserted empty: none of them)."""
     return [s for s in strings if s in body]
 
 
@@ -294,7 +291,7 @@ def test_the_linked_agencies_live_view_shows_only_placeholders_on_the_next_reque
         sections = live_sections(after)
         assert set(sections.values()) == {"withheld"}, sections
         assert "同意なし" in after
-        assert absent(after, *LIVE, *NEW) == []
+        assert present(after, *LIVE, *NEW) == []
 
 
 def test_the_council_and_the_emergency_bases_are_not_touched_by_a_withdrawal(world, browsers):
@@ -320,10 +317,10 @@ def test_the_council_and_the_emergency_bases_are_not_touched_by_a_withdrawal(wor
         assert {c: b for c, b in sections.items() if b != "withheld"} == shown
         # the name is 基本情報, which their basis covers: the new one is lawfully shown
         assert NEW_NAME in after
-        assert absent(after, LIVE_SUMMARY, LIVE_PLAN, NEW_SUMMARY, NEW_PLAN) == []
+        assert present(after, LIVE_SUMMARY, LIVE_PLAN, NEW_SUMMARY, NEW_PLAN) == []
     council_after = page(browsers["ikeda"], session_url)
     assert NEW_NAME in council_after
-    assert absent(council_after, LIVE_SUMMARY, LIVE_PLAN, NEW_SUMMARY, NEW_PLAN) == []
+    assert present(council_after, LIVE_SUMMARY, LIVE_PLAN, NEW_SUMMARY, NEW_PLAN) == []
     # the linked agencies are not members: the council's page is not theirs
     page(browsers["mori"], session_url, status=404)
 
@@ -350,13 +347,13 @@ def test_an_accepted_referral_keeps_what_crossed_and_its_thread_but_nothing_live
         assert SENT_SUMMARY in after
         assert THREAD in after
         assert "data-withheld" not in after
-        assert absent(after, *LIVE, *NEW) == []
+        assert present(after, *LIVE, *NEW) == []
         # and the recipient's own record made from it is theirs
         own = page(
             browsers[name], reverse("cases:client", args=[referral.receiving_client.public_id])
         )
         assert SENT_NAME in own
-        assert absent(own, *LIVE, *NEW) == []
+        assert present(own, *LIVE, *NEW) == []
 
 
 def test_an_unanswered_referral_hides_its_snapshot_and_the_senders_messages_at_once(
@@ -371,7 +368,7 @@ def test_an_unanswered_referral_hides_its_snapshot_and_the_senders_messages_at_o
     withdraw_and_write_more(world)
 
     after = page(browsers["shimizu"], url)
-    assert absent(after, SENT_NAME, SENT_SUMMARY, THREAD, *LIVE, *NEW) == []
+    assert present(after, SENT_NAME, SENT_SUMMARY, THREAD, *LIVE, *NEW) == []
     for category in CONSENTED:
         assert f'data-withheld="{category}"' in after
     assert "data-thread-withheld" in after
@@ -382,7 +379,7 @@ def test_an_unanswered_referral_hides_its_snapshot_and_the_senders_messages_at_o
         headers={"HX-Request": "true"},
     )
     assert fragment.status_code == 200
-    assert absent(fragment.content.decode(), THREAD, SENT_NAME, *LIVE, *NEW) == []
+    assert present(fragment.content.decode(), THREAD, SENT_NAME, *LIVE, *NEW) == []
 
 
 def test_an_unanswered_referral_hides_the_persons_wishes_and_the_reason_too(world, browsers):
@@ -394,7 +391,7 @@ def test_an_unanswered_referral_hides_the_persons_wishes_and_the_reason_too(worl
     withdraw_and_write_more(world)
 
     after = page(browsers["shimizu"], url)
-    assert absent(after, WISHES, REASON) == []
+    assert present(after, WISHES, REASON) == []
 
 
 def test_the_joint_support_page_hides_the_policy_once_the_consent_is_withdrawn(world, browsers):
@@ -405,7 +402,7 @@ def test_the_joint_support_page_hides_the_policy_once_the_consent_is_withdrawn(w
 
     after = page(browsers["hayashi"], url)
     assert POLICY not in after
-    assert absent(after, *LIVE, *NEW) == []
+    assert present(after, *LIVE, *NEW) == []
 
 
 # --- Notifications -------------------------------------------------------------------------------
@@ -435,7 +432,7 @@ def test_notifications_lead_to_a_page_that_shows_nothing_withdrawn(world, browse
     assert opened.status_code == 200
     email = reminder_email(recipient=world["people"]["shimizu"], reminders=[reminder])
     for text in (listing, opened.content.decode(), email.subject + email.body):
-        assert absent(text, SENT_NAME, SENT_SUMMARY, THREAD, *LIVE, *NEW) == []
+        assert present(text, SENT_NAME, SENT_SUMMARY, THREAD, *LIVE, *NEW) == []
 
 
 # --- No copy outlives the consent ------------------------------------------------------------
