@@ -435,6 +435,34 @@ def test_notifications_lead_to_a_page_that_shows_nothing_withdrawn(world, browse
         assert present(text, SENT_NAME, SENT_SUMMARY, THREAD, *LIVE, *NEW) == []
 
 
+def test_the_linked_caseworkers_reminder_leads_to_what_crossed_and_nothing_live(world, browsers):
+    """森 (L) is reminded that the first interview is not recorded yet: the reminder opens the
+    accepted referral, which keeps what crossed and shows nothing of the live record, before
+    the withdrawal and after it."""
+    from reminders.models import Kind, Reminder
+    from reminders.services import reminder_email, reminders_sweep
+
+    # A month later, the first interview is still not recorded.
+    reminders_sweep(today=timezone.localdate() + timedelta(days=30))
+    reminder = Reminder.objects.get(
+        kind=Kind.FIRST_CONTACT_UNCONFIRMED, recipient=world["people"]["mori"]
+    )
+    mori = browsers["mori"]
+    opened = mori.post(reverse("reminders:read", args=[reminder.public_id]), follow=True)
+    assert SENT_SUMMARY in opened.content.decode()
+    assert present(opened.content.decode(), *LIVE) == []
+
+    withdraw_and_write_more(world)
+
+    listing = page(mori, reverse("reminders:list"))
+    opened = mori.post(reverse("reminders:read", args=[reminder.public_id]), follow=True)
+    assert opened.status_code == 200
+    assert SENT_SUMMARY in opened.content.decode()
+    email = reminder_email(recipient=world["people"]["mori"], reminders=[reminder])
+    for text in (listing, opened.content.decode(), email.subject + email.body):
+        assert present(text, *LIVE, *NEW) == []
+
+
 # --- No copy outlives the consent ------------------------------------------------------------
 
 
