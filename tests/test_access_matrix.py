@@ -13,6 +13,11 @@ back when the module ends (other tests on the same database never see it):
 - U is unrelated; P (no staff) only receives a consent and an emergency disclosure per client,
   so the consent and emergency pages have something to open in every state.
 
+The five states, of the consents to L and J: none (no consent row); some (valid, 基本情報 and
+相談内容); withdrawn and expired (all categories, withdrawn through the service or run out
+yesterday); emergency (no consent, and an active emergency disclosure of 基本情報 and 心身の状況
+to L, J, C and U).
+
 Each agency has a caseworker, a supervisor, a supporter and a roster admin (administrative staff);
 then a system admin and no login. ``oracle`` says what each persona may see of each client; it
 is written from the law and the data above, not from ``consent.gate``.
@@ -33,6 +38,9 @@ Each cell is one request (GET, or an empty POST for a POST-only view) and checks
 - the access log: a look from outside H written with its basis and categories, whatever a page
   showed an outsider logged for that page, a refusal of anyone signed in logged as denied, the
   holder's own looks not logged; a refused POST changes nothing (no audit entry, no message).
+
+By default a persona meets, on most pages, one state per distinct answer of the oracle rather
+than all five (see ``states_for``); ``ACCESS_MATRIX_FULL=1`` runs the whole cross product.
 
 Findings the matrix made are in ``KNOWN_GAPS``: those cells must still show exactly that problem
 (so a fix makes the test fail until its row is dropped); any other problem fails as usual.
