@@ -9,7 +9,7 @@ import re
 
 import pytest
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -327,8 +327,11 @@ class TestEmergencyDisclosure:
         disclosure.refresh_from_db()
         assert (disclosure.reviewed_by, disclosure.review_note) == (takahashi, "妥当だった")
         assert AuditEntry.objects.filter(action="consent.emergency_reviewed").count() == 1
-        with pytest.raises(Exception, match=ja("Someone has reviewed")[:6]):
+        with pytest.raises(ValidationError) as refused:
             emergency_review(viewer=viewer_for(takahashi), disclosure=disclosure, note="再度")
+        assert refused.value.messages == [
+            ja("Someone has reviewed this disclosure already. Reload the page.")
+        ]
 
     def test_the_supervisor_sees_the_review_task_and_records_it(
         self, client, tanaka, takahashi, yamamoto_case, jiritsu_b
