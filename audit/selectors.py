@@ -21,7 +21,7 @@ def audit_entry_list(
 
 
 def client_access_log(*, viewer, client, limit: int = 30) -> list[AccessEntry] | None:
-    """"Who looked at this client": the latest looks from outside the holding agency and the
+    """ "Who looked at this client": the latest looks from outside the holding agency and the
     refused attempts, for the holding agency's supervisors only (None for anyone else)."""
     from consent.permissions import is_supervisor_of
 

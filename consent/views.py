@@ -222,9 +222,7 @@ def emergency_review(request: HttpRequest, public_id: UUID) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(
-                request, pgettext("emergency review", "The review was recorded.")
-            )
+            messages.success(request, pgettext("emergency review", "The review was recorded."))
             return redirect("consent:emergency_detail", public_id=public_id)
     return _emergency_page(request, disclosure, form)
 

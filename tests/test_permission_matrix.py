@@ -291,8 +291,7 @@ def world(request, station_a, jiritsu_b, tanaka, yamamoto_case):
         plan_item_save,
         supporter_assign,
     )
-    from consent.services import consent_record
-    from consent.services import emergency_disclose
+    from consent.services import consent_record, emergency_disclose
     from referrals.services import referral_accept, referral_draft, referral_send
     from tests.conftest import viewer_for
 
