@@ -6,15 +6,18 @@ from datetime import timedelta
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case as DbCase
+from django.db.models import CharField, Count, F, Q, QuerySet, When
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from agencies.permissions import Viewer
-from cases.models import Case
-from consent.models import EmergencyDisclosure
+from cases.models import Case, Client, Plan
+from cases.selectors import client_scope
+from consent.models import Consent, EmergencyDisclosure
 from core.pagination import KeysetPage, keyset_page
+from referrals.models import Referral
 
 from .models import Kind, Reminder, TargetType
 
@@ -38,13 +41,16 @@ def unread_count(*, viewer: Viewer) -> int:
     return reminder_scope(viewer=viewer).filter(read_at=None).count()
 
 
-def unread_reminders(*, viewer: Viewer, limit: int = 5) -> list[Reminder]:
+def unread_reminders(*, viewer: Viewer, limit: int = 5) -> list["ReminderRow"]:
     """The viewer's newest unread reminders, for the caseload dashboard: one query whatever the
-    numbers (one more row than shown tells whether there are more). Each opens through
-    ``reminders:read``, which finds where it leads, so no link query is needed here."""
+    numbers (one more row than shown tells whether there are more), and one per kind of target
+    among them for what each is about."""
     if viewer.membership is None:
         return []
-    return list(reminder_scope(viewer=viewer).filter(read_at=None).order_by(*ORDERING)[: limit + 1])
+    reminders = list(
+        reminder_scope(viewer=viewer).filter(read_at=None).order_by(*ORDERING)[: limit + 1]
+    )
+    return reminder_rows(viewer=viewer, reminders=reminders)
 
 
 def reminder_get(*, viewer: Viewer, public_id: UUID) -> Reminder:
@@ -55,51 +61,106 @@ def reminder_get(*, viewer: Viewer, public_id: UUID) -> Reminder:
 
 
 @dataclass(frozen=True)
+class ReminderTarget:
+    """Where a reminder leads and what it is about, as the viewer may see it: the person's name
+    only from a record the viewer's agency holds (``client_scope``), else the other agency."""
+
+    link: str | None
+    person: str = ""
+    from_agency: str = ""
+
+
+@dataclass(frozen=True)
 class ReminderRow:
     reminder: Reminder
-    link: str | None
+    target: ReminderTarget
+
+    @property
+    def link(self) -> str | None:
+        return self.target.link
 
 
-def _links(viewer: Viewer, reminders: list[Reminder]) -> dict[int, str | None]:
-    """Where each reminder leads. Only a case needs a look-up (its page is the client's): one
-    query for the whole page, whatever its length."""
-    case_ids = {r.target_id for r in reminders if r.target_type == TargetType.CASE}
-    clients = {}
-    if case_ids:
-        clients = {
-            str(case_id): client_id
-            for case_id, client_id in Case.objects.filter(
-                agency_id=viewer.membership.agency_id, public_id__in=case_ids
-            ).values_list("public_id", "client__public_id")
-        }
-    # An emergency disclosure is reviewed from the client's page: one more query, only when
-    # the page holds one.
-    disclosure_ids = {r.target_id for r in reminders if r.target_type == TargetType.EMERGENCY}
-    if disclosure_ids:
-        clients |= {
-            str(disclosure_id): client_id
-            for disclosure_id, client_id in EmergencyDisclosure.objects.filter(
-                client__agency_id=viewer.membership.agency_id, public_id__in=disclosure_ids
-            ).values_list("public_id", "client__public_id")
-        }
-    names = {
-        TargetType.REFERRAL: "referrals:detail",
-        TargetType.PLAN: "cases:plan",
-        TargetType.CONSENT: "consent:detail",
-        TargetType.MEETING: "cases:meeting",
-    }
-    links: dict[int, str | None] = {}
+def _own_name(path: str, scope: QuerySet[Client]):
+    """The name at ``path`` when that record is one the viewer's agency holds, else None."""
+    return DbCase(
+        When(**{f"{path}__in": scope}, then=F(f"{path}__full_name")),
+        default=None,
+        output_field=CharField(),
+    )
+
+
+def _targets(viewer: Viewer, reminders: list[Reminder]) -> dict[int, ReminderTarget]:
+    """Each reminder's link and subject: one query per kind of target on the page (six at the
+    most), whatever its length. Names come only through ``client_scope``, the rule of who sees
+    which record: a referral not yet accepted shows the sending agency, not the person."""
+    ids: dict[str, set[str]] = {}
     for reminder in reminders:
-        if reminder.target_type in (TargetType.CASE, TargetType.EMERGENCY):
-            client_id = clients.get(reminder.target_id)
-            links[reminder.pk] = reverse("cases:client", args=[client_id]) if client_id else None
-        else:
-            links[reminder.pk] = reverse(names[reminder.target_type], args=[reminder.target_id])
-    return links
+        ids.setdefault(reminder.target_type, set()).add(reminder.target_id)
+    scope = client_scope(viewer=viewer)
+    found: dict[tuple[str, str], ReminderTarget] = {}
+
+    def client_page(client_id) -> str:
+        return reverse("cases:client", args=[client_id])
+
+    if TargetType.CASE in ids:
+        for public_id, client_id, name in Case.objects.filter(
+            public_id__in=ids[TargetType.CASE], client__in=scope
+        ).values_list("public_id", "client__public_id", "client__full_name"):
+            found[TargetType.CASE, str(public_id)] = ReminderTarget(client_page(client_id), name)
+    # An emergency disclosure is reviewed from the client's page.
+    if TargetType.EMERGENCY in ids:
+        for public_id, client_id, name in EmergencyDisclosure.objects.filter(
+            public_id__in=ids[TargetType.EMERGENCY], client__in=scope
+        ).values_list("public_id", "client__public_id", "client__full_name"):
+            found[TargetType.EMERGENCY, str(public_id)] = ReminderTarget(
+                client_page(client_id), name
+            )
+    if TargetType.PLAN in ids:
+        for public_id, name in Plan.objects.filter(
+            public_id__in=ids[TargetType.PLAN], case__client__in=scope
+        ).values_list("public_id", "case__client__full_name"):
+            found[TargetType.PLAN, str(public_id)] = ReminderTarget(
+                reverse("cases:plan", args=[public_id]), name
+            )
+    if TargetType.CONSENT in ids:
+        for public_id, name in Consent.objects.filter(
+            public_id__in=ids[TargetType.CONSENT], client__in=scope
+        ).values_list("public_id", "client__full_name"):
+            found[TargetType.CONSENT, str(public_id)] = ReminderTarget(
+                reverse("consent:detail", args=[public_id]), name
+            )
+    if TargetType.REFERRAL in ids:
+        # The sender holds the person's record; the receiver holds its own once accepted.
+        for public_id, sender, sent_about, received_as in (
+            Referral.objects.filter(public_id__in=ids[TargetType.REFERRAL])
+            .annotate(
+                sent_about=_own_name("client", scope),
+                received_as=_own_name("receiving_client", scope),
+            )
+            .values_list("public_id", "from_agency__name", "sent_about", "received_as")
+        ):
+            person = sent_about or received_as or ""
+            found[TargetType.REFERRAL, str(public_id)] = ReminderTarget(
+                reverse("referrals:detail", args=[public_id]),
+                person,
+                from_agency="" if person else sender,
+            )
+    # A 支援調整会議 may discuss several people: the reminder names none.
+    for public_id in ids.get(TargetType.MEETING, ()):
+        found[TargetType.MEETING, public_id] = ReminderTarget(
+            reverse("cases:meeting", args=[public_id])
+        )
+    gone = ReminderTarget(link=None)
+    return {r.pk: found.get((r.target_type, r.target_id), gone) for r in reminders}
 
 
-def reminder_link(*, viewer: Viewer, reminder: Reminder) -> str | None:
-    return _links(viewer, [reminder])[reminder.pk]
+def reminder_row(*, viewer: Viewer, reminder: Reminder) -> ReminderRow:
+    return ReminderRow(reminder=reminder, target=_targets(viewer, [reminder])[reminder.pk])
+
+
+def reminder_rows(*, viewer: Viewer, reminders: list[Reminder]) -> list[ReminderRow]:
+    targets = _targets(viewer, reminders) if reminders else {}
+    return [ReminderRow(reminder=r, target=targets[r.pk]) for r in reminders]
 
 
 @dataclass(frozen=True)
@@ -109,15 +170,13 @@ class ReminderPage:
 
 
 def reminder_list(*, viewer: Viewer, cursor: str | None) -> ReminderPage:
-    """One page of the viewer's reminders, newest first. Two queries at most: the page, and the
-    cases' clients for the links."""
+    """One page of the viewer's reminders, newest first: the page, then one query per kind of
+    target on it for the links and names."""
     page: KeysetPage = keyset_page(
         reminder_scope(viewer=viewer), ordering=ORDERING, cursor=cursor, size=PAGE_SIZE
     )
-    links = _links(viewer, page.items) if page.items else {}
     return ReminderPage(
-        rows=[ReminderRow(reminder=r, link=links[r.pk]) for r in page.items],
-        next_cursor=page.next_cursor,
+        rows=reminder_rows(viewer=viewer, reminders=page.items), next_cursor=page.next_cursor
     )
 
 

@@ -47,11 +47,10 @@ def reminder_read(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Mark read; without htmx, go on to what it is about (the case, referral, plan, consent)."""
     reminder = selectors.reminder_get(viewer=request.viewer, public_id=public_id)
     reminder_mark_read(viewer=request.viewer, reminder=reminder)
-    link = selectors.reminder_link(viewer=request.viewer, reminder=reminder)
+    row = selectors.reminder_row(viewer=request.viewer, reminder=reminder)
     if request.htmx:
-        row = selectors.ReminderRow(reminder=reminder, link=link)
         return render(request, "reminders/reminder_list.html#row", {"row": row})
-    return redirect(link or "reminders:list")
+    return redirect(row.link or "reminders:list")
 
 
 @require_POST

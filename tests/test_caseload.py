@@ -221,8 +221,9 @@ class TestQueryCount:
         assert response.text.count('class="case-row') == open_cases
         # 1 session, 2 user, 3 membership + agency, 4 my open cases (client and primary
         # caseworker joined), 5 their main topics, 6 unacknowledged urgent home visits (client
-        # and supporter joined), 7 received referrals assigned to me, 8 my unread reminders
-        assert len(queries) == 8, "\n".join(q["sql"][:150] for q in queries)
+        # and supporter joined), 7 received referrals assigned to me, 8 my unread reminders,
+        # 9 the cases they are about (client joined, for the link and the name)
+        assert len(queries) == 9, "\n".join(q["sql"][:150] for q in queries)
 
 
 @pytest.mark.django_db

@@ -603,15 +603,38 @@ def test_another_persons_reminder_is_a_404(request, client, persona, tanakas_rem
 
 
 @pytest.mark.django_db
-def test_the_list_shows_the_kind_and_a_link_but_no_client_name(
+def test_the_list_names_the_person_of_the_agencys_own_record(
     client, tanaka, tanakas_reminder, yamamoto_case
 ):
     login_as(client, tanaka)
 
+    listed = client.get(reverse("reminders:list")).content.decode()
+    dashboard = client.get(reverse("cases:caseload")).content.decode()
+
+    assert reverse("reminders:read", args=[tanakas_reminder.public_id]) in listed
+    # In the app, behind the login, the holder's own caseworker sees whom it is about (the
+    # email never does).
+    assert "山本 太郎" in listed
+    assert "山本 太郎" in dashboard.split('id="caseload-reminders"')[1].split("</section>")[0]
+
+
+@pytest.mark.django_db
+def test_an_unanswered_referral_names_the_sending_agency_not_the_person(
+    client, suzuki, sent_introduction
+):
+    from referrals.models import Referral
+
+    Referral.objects.filter(pk=sent_introduction.pk).update(
+        sent_at=timezone.now() - timedelta(days=21)
+    )
+    reminders_sweep(today=today())
+    login_as(client, suzuki)
+
     page = client.get(reverse("reminders:list")).content.decode()
 
-    assert reverse("reminders:read", args=[tanakas_reminder.public_id]) in page
+    assert "ひきこもり支援ステーションAから" in page
     assert "山本" not in page
+    assert "ヤマモト" not in page
 
 
 def _reminders(user, agency, count):
@@ -640,9 +663,38 @@ def test_the_list_takes_the_same_queries_for_3_and_30_reminders(client, tanaka, 
 
     assert response.status_code == 200
     assert response.content.decode().count("reminder-") >= count
-    # session, user, membership (middleware), the page of reminders, the cases for the links
-    # (the header badge comes by htmx in its own request)
+    # session, user, membership (middleware), the page of reminders, the cases they are about
+    # (client joined, for the links and names; the header badge comes by htmx in its own request)
     assert len(queries) == 5, [q["sql"] for q in queries]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("each", [1, 5])  # 6 × 5 = one full page
+def test_a_page_of_every_kind_of_target_takes_one_query_per_kind(client, tanaka, station_a, each):
+    from reminders.models import TargetType
+
+    login_as(client, tanaka)
+    Reminder.objects.bulk_create(
+        Reminder(
+            kind=Kind.NEXT_CONTACT_DUE,
+            target_type=target_type,
+            target_id=str(uuid.uuid4()),
+            agency=station_a,
+            recipient=tanaka,
+            due_on=today(),
+            created_at=timezone.now(),
+        )
+        for target_type in TargetType.values
+        for _ in range(each)
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("reminders:list"))
+
+    assert response.status_code == 200
+    # session, user, membership, the page; then cases, emergency disclosures, plans, consents
+    # and referrals (a meeting's link needs no query)
+    assert len(queries) == 9, [q["sql"][:120] for q in queries]
 
 
 @pytest.mark.django_db
