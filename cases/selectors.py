@@ -514,6 +514,11 @@ def meeting_get(*, viewer: Viewer, public_id: UUID) -> Meeting:
         .first()
     )
     if meeting is None:
+        # A meeting is about the people on its agenda: the refusal is logged for each of them.
+        for client in Client.objects.filter(
+            cases__meeting_items__meeting__public_id=public_id
+        ).distinct():
+            log_denied_attempt(viewer=viewer, client=client)
         raise Http404
     return meeting
 
@@ -586,6 +591,19 @@ def urgent_visits(*, viewer: Viewer) -> list[HomeVisit]:
         .select_related("client", "supporter")
         .order_by("-visited_on", "-id")
     )
+
+
+def urgent_visit_get(*, viewer: Viewer, public_id: UUID) -> HomeVisit:
+    """An urgent visit to a client the viewer may see, acknowledged or not (a second click on
+    "acknowledge" is no error). Anything else is a 404, logged when the visit exists."""
+    visits = HomeVisit.objects.select_related("client").filter(public_id=public_id)
+    visit = visits.filter(client__in=client_scope(viewer=viewer), is_urgent=True).first()
+    if visit is None:
+        found = visits.first()
+        if found is not None:
+            log_denied_attempt(viewer=viewer, client=found.client)
+        raise Http404
+    return visit
 
 
 def visits_without_contact_in_a_row(visits: list[HomeVisit]) -> int:

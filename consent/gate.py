@@ -335,6 +335,8 @@ def open_record(*, viewer: Viewer, client, page: str = "", path: str = "") -> Re
     Callers show nothing when this raises: if the log cannot be written, the page is refused.
     """
     access = record_access(viewer=viewer, client=client)
-    if needs_access_log(viewer, client):
+    # The holding agency's own supporters and administrative staff are refused like anyone
+    # else, and their refusal is logged like anyone else's.
+    if needs_access_log(viewer, client) or not access.is_holder:
         log_access(viewer=viewer, client=client, access=access, page=page, path=path)
     return access

@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from agencies.permissions import Viewer, is_system_admin
 from cases.permissions import can_work_with_clients, holds_client
-from consent.gate import NOT_CONSENTED, Basis, RecordAccess, council_items, open_record
+from consent.gate import (
+    NOT_CONSENTED,
+    Basis,
+    RecordAccess,
+    council_items,
+    log_denied_attempt,
+    open_record,
+)
 from consent.models import DataCategory
 
 from .models import AgendaItem, CouncilMember, CouncilSession, SupportCouncil
@@ -119,6 +126,7 @@ def agenda_item_get(*, viewer: Viewer, public_id: UUID) -> AgendaItem:
         holds_client(viewer, item.client)
         or can_open_council(viewer, council, current_member_ids(council=council))
     ):
+        log_denied_attempt(viewer=viewer, client=item.client)
         raise Http404
     return item
 

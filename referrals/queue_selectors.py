@@ -20,7 +20,7 @@ from django.utils import timezone
 from agencies.models import Agency, Membership, Role
 from agencies.permissions import Viewer, can_review_queues
 from cases.permissions import can_work_with_clients
-from consent.gate import valid_consents
+from consent.gate import log_denied_attempt, valid_consents
 from consent.models import DataCategory
 from core.business_days import add_business_days, business_days_between
 from core.pagination import keyset_page
@@ -324,7 +324,10 @@ def joint_support_get(*, viewer: Viewer, public_id: UUID) -> JointSupport:
         .filter(public_id=public_id, type=ReferralType.JOINT)
         .first()
     )
-    if referral is None or not can_see_joint_support(viewer, referral):
+    if referral is None:
+        raise Http404
+    if not can_see_joint_support(viewer, referral):
+        log_denied_attempt(viewer=viewer, client=referral.client)
         raise Http404
     side = side_of(viewer, referral)
     roles = list(

@@ -917,60 +917,11 @@ def gate_world(django_db_setup, django_db_blocker):
 # --- Known gaps (findings of this matrix) -----------------------------------------------------
 
 
-def outsiders_of_the_council(persona: str, state: str | None = None) -> bool:
-    return persona != "anonymous" and not (
-        holder_or_sysadmin(persona) or council_member_staff(persona)
-    )
-
-
-def not_sides_of_joint(persona: str, state: str | None = None) -> bool:
-    return persona != "anonymous" and not sides("J")(persona)
-
-
-def not_holder(persona: str, state: str | None = None) -> bool:
-    return persona != "anonymous" and not holder(persona)
-
-
-def holders_without_client_work(persona: str, state: str | None = None) -> bool:
-    return agency_of(persona) == "H" and not works_with_clients(persona)
-
-
 NOT_LOGGED = "refused without a denied access-log entry"
 
 # name: (who, problem, why). These cells must still show exactly that problem (so a fix makes
 # the test fail until the row is dropped); any other problem fails as usual.
-KNOWN_GAPS: dict[str, tuple[Audience, str, str]] = {
-    "cases:shared_record": (
-        holders_without_client_work,
-        NOT_LOGGED,
-        (
-            "open_record logs only looks from outside the holding agency, so H's own "
-            "supporters and administrative staff are refused the live view without a denied entry"
-        ),
-    ),
-    **dict.fromkeys(
-        ("cases:meeting", "cases:meeting_edit", "cases:meeting_case", "cases:meeting_print"),
-        (not_holder, NOT_LOGGED, "cases.selectors.meeting_get answers 404 without logging"),
-    ),
-    **dict.fromkeys(
-        ("referrals:joint@J", "referrals:joint_role@J", "referrals:joint_policy@J"),
-        (
-            not_sides_of_joint,
-            NOT_LOGGED,
-            "referrals.queue_selectors.joint_support_get answers 404 without logging",
-        ),
-    ),
-    "cases:visit_acknowledge": (
-        not_holder,
-        NOT_LOGGED,
-        "cases.views.visits.visit_acknowledge answers 404 without logging the refused attempt",
-    ),
-    "councils:agenda_withdraw": (
-        outsiders_of_the_council,
-        NOT_LOGGED,
-        "councils.selectors.agenda_item_get answers 404 without logging",
-    ),
-}
+KNOWN_GAPS: dict[str, tuple[Audience, str, str]] = {}
 
 
 # --- One cell ------------------------------------------------------------------------------------

@@ -400,6 +400,29 @@ class TestUrgentVisits:
         urgent.refresh_from_db()
         assert response.status_code == 404
         assert urgent.acknowledged_at is None
+        # The refused attempt at 山本's visit is in the access log.
+        from audit.models import AccessEntry
+
+        entry = AccessEntry.objects.get(user=request.getfixturevalue(persona))
+        assert (entry.client_id, entry.outcome) == (yamamoto.pk, "denied")
+
+    def test_a_second_acknowledgement_only_says_it_was_done(
+        self, client, tanaka, yamada, ito, ito_visits_yamamoto, yamamoto
+    ):
+        urgent = visit(ito, yamamoto, is_urgent=True, urgent_note="急ぎ")
+        login_as(client, tanaka)
+        client.post(reverse("cases:visit_acknowledge", args=[urgent.public_id]))
+        client.logout()
+        login_as(client, yamada)
+
+        response = client.post(
+            reverse("cases:visit_acknowledge", args=[urgent.public_id]), follow=True
+        )
+
+        urgent.refresh_from_db()
+        assert response.status_code == 200
+        assert "山本 太郎さんへの緊急の訪問は、すでに確認済みです。" in response.text
+        assert urgent.acknowledged_by == tanaka
 
 
 def supporters_panel(viewer_user, person) -> str:

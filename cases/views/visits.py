@@ -21,14 +21,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.forms import add_service_errors
 
 from ..forms.visits import SupporterAssignForm, VisitForm
-from ..permissions import can_work_with_clients
 from ..selectors import (
     client_assignments,
     client_get,
     supporter_assignment_get,
     supporter_assignments,
     supporter_own_visits,
-    urgent_visits,
+    urgent_visit_get,
 )
 from ..services import (
     home_visit_acknowledge,
@@ -107,20 +106,21 @@ def supporter_unassign(request: HttpRequest, assignment_id: int) -> HttpResponse
 
 @require_POST
 def visit_acknowledge(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    """The caseworker has seen an urgent visit. Looked up among the urgent visits the viewer may
-    see: another agency's, or one already acknowledged, is a 404."""
-    if not can_work_with_clients(request.viewer):
-        raise Http404
-    visit = next(
-        (v for v in urgent_visits(viewer=request.viewer) if v.public_id == public_id), None
-    )
-    if visit is None:
-        raise Http404
-    home_visit_acknowledge(viewer=request.viewer, visit=visit)
-    messages.success(
-        request,
-        _("The urgent visit to %(name)s was acknowledged.") % {"name": visit.client.full_name},
-    )
+    """The caseworker has seen an urgent visit. Another agency's is a 404 (logged); one a
+    colleague acknowledged a moment ago only says so."""
+    visit = urgent_visit_get(viewer=request.viewer, public_id=public_id)
+    if visit.acknowledged_at is not None:
+        messages.info(
+            request,
+            _("The urgent visit to %(name)s had already been acknowledged.")
+            % {"name": visit.client.full_name},
+        )
+    else:
+        home_visit_acknowledge(viewer=request.viewer, visit=visit)
+        messages.success(
+            request,
+            _("The urgent visit to %(name)s was acknowledged.") % {"name": visit.client.full_name},
+        )
     next_url = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
