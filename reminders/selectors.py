@@ -7,14 +7,14 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db.models import Case as DbCase
-from django.db.models import CharField, Count, F, Q, QuerySet, When
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, When
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from agencies.permissions import Viewer
-from cases.models import Case, Client, Plan
-from cases.selectors import client_scope
+from cases.models import Case, Client, Meeting, Plan
+from cases.selectors import client_scope, meeting_scope
 from consent.models import Consent, EmergencyDisclosure
 from core.pagination import KeysetPage, keyset_page
 from referrals.models import Referral
@@ -68,6 +68,8 @@ class ReminderTarget:
     link: str | None
     person: str = ""
     from_agency: str = ""
+    # A 支援調整会議: when, where and who hosts it (no person: it may discuss several).
+    meeting: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -145,11 +147,18 @@ def _targets(viewer: Viewer, reminders: list[Reminder]) -> dict[int, ReminderTar
                 person,
                 from_agency="" if person else sender,
             )
-    # A 支援調整会議 may discuss several people: the reminder names none.
-    for public_id in ids.get(TargetType.MEETING, ()):
-        found[TargetType.MEETING, public_id] = ReminderTarget(
-            reverse("cases:meeting", args=[public_id])
-        )
+    if TargetType.MEETING in ids:
+        # A participant from another agency is told when and where; only the hosting agency's
+        # staff open the meeting's record (its agenda names people).
+        hosted = meeting_scope(viewer=viewer).filter(pk=OuterRef("pk"))
+        for meeting in (
+            Meeting.objects.filter(public_id__in=ids[TargetType.MEETING])
+            .annotate(hosted=Exists(hosted))
+            .values("public_id", "held_on", "start_time", "place", "agency__name", "hosted")
+        ):
+            public_id = meeting.pop("public_id")
+            link = reverse("cases:meeting", args=[public_id]) if meeting["hosted"] else None
+            found[TargetType.MEETING, str(public_id)] = ReminderTarget(link, meeting=meeting)
     gone = ReminderTarget(link=None)
     return {r.pk: found.get((r.target_type, r.target_id), gone) for r in reminders}
 

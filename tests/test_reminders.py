@@ -692,9 +692,9 @@ def test_a_page_of_every_kind_of_target_takes_one_query_per_kind(client, tanaka,
         response = client.get(reverse("reminders:list"))
 
     assert response.status_code == 200
-    # session, user, membership, the page; then cases, emergency disclosures, plans, consents
-    # and referrals (a meeting's link needs no query)
-    assert len(queries) == 9, [q["sql"][:120] for q in queries]
+    # session, user, membership, the page; then cases, emergency disclosures, plans, consents,
+    # referrals and meetings
+    assert len(queries) == 10, [q["sql"][:120] for q in queries]
 
 
 @pytest.mark.django_db

@@ -224,6 +224,45 @@ def test_a_meeting_tomorrow_reminds_its_participants_and_stops_when_it_moves(
     assert live() == set()
 
 
+@pytest.mark.django_db
+def test_a_participant_from_another_agency_is_told_when_and_where_without_a_dead_link(
+    client, tanaka, suzuki, station_a, jiritsu_b
+):
+    from datetime import time
+
+    from cases.services import meeting_save
+
+    meeting_save(
+        viewer=viewer_for(tanaka),
+        meeting=None,
+        fields={
+            "held_on": today() + timedelta(days=1),
+            "start_time": time(10, 0),
+            "place": "松本市役所 第2会議室",
+        },
+        participant_agencies=[jiritsu_b],
+        participant_users=[tanaka, suzuki],
+    )
+    reminders_sweep(today=today())
+    reminder = Reminder.objects.get(recipient=suzuki)
+    when = f"{today() + timedelta(days=1):%Y-%m-%d} 10:00 · 松本市役所 第2会議室"
+
+    login_as(client, suzuki)
+    page = client.get(reverse("reminders:list")).text
+    opened = client.post(reverse("reminders:read", args=[reminder.public_id]))
+
+    assert f"{when} · 主催：ひきこもり支援ステーションA" in page
+    # The meeting's record (its agenda names people) is the host's: no button leads to a 404.
+    assert "開く" not in page.split(f'id="reminder-{reminder.public_id}"')[1].split("</li>")[0]
+    assert opened["Location"] == reverse("reminders:list")
+
+    client.logout()
+    login_as(client, tanaka)
+    hosts = client.get(reverse("reminders:list")).text
+    assert when in hosts
+    assert "主催" not in hosts
+
+
 # --- Supporter visits without contact ---------------------------------------------------------
 
 
