@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.functional import empty
 from playwright.sync_api import expect
 
-from tests.browser.test_roster import field, log_in
+from tests.browser.test_roster import field, log_in, log_out
 from tests.conftest import PASSWORD, make_user, viewer_for
 
 pytestmark = pytest.mark.browser
@@ -80,10 +80,6 @@ def yamamoto_at_a(tanaka, yamamoto_case):
 def expect_message(page, text):
     """The message the last step left (the page may hold other alerts, e.g. the 8050 flag)."""
     expect(page.locator("main > [aria-live] > [role=alert]")).to_contain_text(text)
-
-
-def log_out(page):
-    page.get_by_role("button", name="ログアウト").click()
 
 
 def test_a_tsunagi_from_a_station_to_a_self_reliance_agency(
