@@ -375,3 +375,13 @@ EMERGENCY_DISCLOSURE_HOURS = env_int("EMERGENCY_DISCLOSURE_HOURS", 72)
 # after (the secretariat may set other dates per session).
 COUNCIL_SHARING_DAYS_BEFORE = env_int("COUNCIL_SHARING_DAYS_BEFORE", 7)
 COUNCIL_SHARING_DAYS_AFTER = env_int("COUNCIL_SHARING_DAYS_AFTER", 7)
+# However the secretariat sets a session's dates, sharing never starts more than this many days
+# before the session nor ends more than this many days after it: the basis is the meeting.
+COUNCIL_SHARING_MAX_DAYS_BEFORE = env_int("COUNCIL_SHARING_MAX_DAYS_BEFORE", 30)
+COUNCIL_SHARING_MAX_DAYS_AFTER = env_int("COUNCIL_SHARING_MAX_DAYS_AFTER", 30)
+if COUNCIL_SHARING_DAYS_BEFORE > COUNCIL_SHARING_MAX_DAYS_BEFORE:
+    raise ImproperlyConfigured(
+        "COUNCIL_SHARING_DAYS_BEFORE exceeds COUNCIL_SHARING_MAX_DAYS_BEFORE."
+    )
+if COUNCIL_SHARING_DAYS_AFTER > COUNCIL_SHARING_MAX_DAYS_AFTER:
+    raise ImproperlyConfigured("COUNCIL_SHARING_DAYS_AFTER exceeds COUNCIL_SHARING_MAX_DAYS_AFTER.")
