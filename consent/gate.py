@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.permissions import Viewer, is_system_admin
 
-from .models import Consent, DataCategory, EmergencyDisclosure
+from .models import Consent, DataCategory, EmergencyDisclosure, Purpose
 
 NOT_CONSENTED = _("No consent")
 
@@ -112,12 +112,20 @@ class RecordAccess:
 # --- Agency level: what may reach an agency ----------------------------------------------------
 
 
+# The purposes a consent may be given for that open the consent basis: passing the record with
+# a つなぎ and the live view of a linked partner. A consent "for a support coordination meeting"
+# covers speaking of the person at that meeting, with the participants present — not a copy
+# or a live view for an agency (個人情報保護法: used only for the purpose the person agreed to).
+SHARING_PURPOSES = (Purpose.REFERRAL, Purpose.JOINT_SUPPORT)
+
+
 def valid_consents(*, client, recipient, on: date | None = None):
-    """Consents of ``client`` to ``recipient`` valid on the day (today by default)."""
+    """Consents of ``client`` to ``recipient`` for sharing, valid on the day (today by default)."""
     day = on or timezone.localdate()
     return Consent.objects.filter(
         client=client,
         recipient=recipient,
+        purpose__in=SHARING_PURPOSES,
         obtained_on__lte=day,
         valid_until__gte=day,
     ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day))

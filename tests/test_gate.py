@@ -158,6 +158,54 @@ class TestLiveView:
         assert html.count("data-withheld") == 6
         assert "data-nothing-shared" in html
 
+    def test_a_consent_for_a_meeting_does_not_open_the_live_view(
+        self, client, tanaka, suzuki, yamamoto_case, jiritsu_b
+    ):
+        log_consultation(tanaka, yamamoto_case, "母の年金で暮らしている")
+        consent = link(tanaka, suzuki, yamamoto_case.client, jiritsu_b)
+        # The person agreed only to be spoken of at a 支援調整会議 with B present.
+        consent_withdraw(viewer=viewer_for(tanaka), consent=consent, how="本人から")
+        consent_record(
+            viewer=viewer_for(tanaka),
+            client=yamamoto_case.client,
+            recipient=jiritsu_b,
+            purpose="meeting",
+            categories=[BASIC, CONSULTATION],
+            method="written",
+        )
+        login_as(client, suzuki)
+
+        html = live(client, yamamoto_case.client).content.decode()
+
+        assert "山本 太郎" not in html
+        assert "母の年金で暮らしている" not in html
+        assert html.count("data-withheld") == 6
+
+    def test_a_consent_for_a_meeting_cannot_carry_a_tsunagi(self, tanaka, yamamoto_case, jiritsu_b):
+        consent_record(
+            viewer=viewer_for(tanaka),
+            client=yamamoto_case.client,
+            recipient=jiritsu_b,
+            purpose="meeting",
+            categories=[BASIC, CONSULTATION],
+            method="written",
+        )
+        referral = referral_draft(
+            viewer=viewer_for(tanaka),
+            client=yamamoto_case.client,
+            fields={
+                "type": "tsunagi",
+                "to_agency": jiritsu_b,
+                "reason": "家計の相談",
+                "client_wishes": "お金の相談をしたい",
+                "categories": [BASIC, CONSULTATION],
+            },
+        )
+
+        with pytest.raises(ValidationError):
+            referral_send(viewer=viewer_for(tanaka), referral=referral)
+        assert Referral.objects.get(pk=referral.pk).status == "draft"
+
     def test_an_unrelated_agency_gets_a_404_and_the_attempt_is_logged(
         self, client, sato, yamamoto_case
     ):
