@@ -10,12 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from audit.services import MASK
 from cases.models import Case, Client, Stage, StageMove
 from cases.services import (
     case_close,
     case_move_stage,
     case_open,
     case_reopen,
+    case_update,
     consultation_log,
 )
 from tests.conftest import login_as, viewer_for
@@ -204,6 +206,30 @@ class TestStages:
             assert "山本" not in entry.target_label
             assert "山本" not in str(entry.changes)
             assert "090-0000-1111" not in str(entry.changes)
+
+    def test_the_audit_trail_says_the_withdrawal_situation_changed_not_what_it_is(
+        self, tanaka, yamamoto_case
+    ):
+        case_update(
+            viewer=viewer_for(tanaka),
+            case=yamamoto_case,
+            fields={
+                "withdrawal_duration": "lt6m",
+                "withdrawal_triggers": ["illness"],
+                "going_out": "room",
+            },
+            topics=["health", "debt"],
+            main_topic="health",
+            primary_worker=tanaka,
+            co_workers=[],
+        )
+
+        entry = AuditEntry.objects.filter(action="case.updated").get()
+        # Read by system admins, who see no client data: special-care data stays out of it.
+        for field in ("withdrawal_duration", "withdrawal_triggers", "going_out", "topics"):
+            assert entry.changes[field] == [MASK, MASK]
+        opened = AuditEntry.objects.get(action="case.opened")
+        assert opened.changes["topics"] == [MASK, MASK]
 
 
 class TestVisibility:
