@@ -24,6 +24,27 @@ from .models import (
     WithdrawalTrigger,
 )
 
+# A topic travels with the category it speaks of, not with 相談内容: knowing that someone
+# came about an illness or abuse is special-care data (心身の状況, 要配慮個人情報: 病歴, 犯罪被害),
+# and debts or arrears are their finances. Every other topic is part of the consultation.
+TOPIC_CATEGORY = {
+    Topic.HEALTH: DataCategory.HEALTH,
+    Topic.ABUSE: DataCategory.HEALTH,
+    Topic.INCOME: DataCategory.FINANCE,
+    Topic.RENT_LOAN: DataCategory.FINANCE,
+    Topic.TAX_UTILITIES: DataCategory.FINANCE,
+    Topic.DEBT: DataCategory.FINANCE,
+    Topic.FOOD: DataCategory.FINANCE,
+}
+
+
+def topics_by_category(topics: list[str]) -> dict[str, list[str]]:
+    by_category: dict[str, list[str]] = {}
+    for topic in topics:
+        category = TOPIC_CATEGORY.get(topic, DataCategory.CONSULTATION)
+        by_category.setdefault(category, []).append(topic)
+    return by_category
+
 
 def record_data(client: Client, categories: list[str]) -> dict[str, Any]:
     """The given categories of a client's record as they are now, as plain data: what crosses
@@ -54,9 +75,10 @@ def record_data(client: Client, categories: list[str]) -> dict[str, Any]:
             for m in HouseholdMember.objects.filter(household_id=client.household_id)
         ]
     case = client.cases.exclude(stage=Stage.CLOSED).first()
+    topics = topics_by_category([t.topic for t in case.topics.all()]) if case is not None else {}
     if DataCategory.CONSULTATION in categories and case is not None:
         snapshot["consultation"] = {
-            "topics": [t.topic for t in case.topics.all()],
+            "topics": topics.get(DataCategory.CONSULTATION, []),
             "records": [
                 {"date": c.occurred_on.isoformat(), "summary": c.summary, "notes": c.notes}
                 for c in Consultation.objects.filter(case=case).order_by("-occurred_on")[:20]
@@ -64,10 +86,13 @@ def record_data(client: Client, categories: list[str]) -> dict[str, Any]:
         }
     if DataCategory.HEALTH in categories and case is not None:
         snapshot["health"] = {
+            "topics": topics.get(DataCategory.HEALTH, []),
             "withdrawal_duration": case.withdrawal_duration,
             "withdrawal_triggers": case.withdrawal_triggers,
             "going_out": case.going_out,
         }
+    if DataCategory.FINANCE in categories and case is not None:
+        snapshot["finance"] = {"topics": topics.get(DataCategory.FINANCE, [])}
     if DataCategory.PLAN in categories and case is not None:
         plan = Plan.objects.filter(case=case).order_by("-version").first()
         if plan is not None:
@@ -143,7 +168,9 @@ def _consultation_rows(data: dict) -> list[tuple[str, str]]:
 
 
 def _health_rows(data: dict) -> list[tuple[str, str]]:
+    topics = [(_("Topics"), _labels(Topic.choices, data["topics"]))] if data.get("topics") else []
     return [
+        *topics,
         (
             _("How long in withdrawal"),
             _label(WithdrawalDuration.choices, data.get("withdrawal_duration")),
@@ -154,6 +181,10 @@ def _health_rows(data: dict) -> list[tuple[str, str]]:
         ),
         (_("Going out"), _label(GoingOut.choices, data.get("going_out"))),
     ]
+
+
+def _finance_rows(data: dict) -> list[tuple[str, str]]:
+    return [(_("Topics"), _labels(Topic.choices, data.get("topics")) or "—")]
 
 
 def _plan_rows(data: dict) -> list[tuple[str, str]]:
@@ -170,6 +201,7 @@ SECTION_ROWS = {
     DataCategory.HOUSEHOLD: _household_rows,
     DataCategory.CONSULTATION: _consultation_rows,
     DataCategory.HEALTH: _health_rows,
+    DataCategory.FINANCE: _finance_rows,
     DataCategory.PLAN: _plan_rows,
 }
 

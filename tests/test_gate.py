@@ -158,6 +158,25 @@ class TestLiveView:
         assert html.count("data-withheld") == 6
         assert "data-nothing-shared" in html
 
+    def test_topics_of_illness_abuse_or_debt_travel_with_their_own_categories(
+        self, client, tanaka, suzuki, yamamoto_case, jiritsu_b
+    ):
+        from cases.models import CaseTopic
+
+        CaseTopic.objects.bulk_create(
+            CaseTopic(case=yamamoto_case, topic=topic) for topic in ("health", "abuse", "debt")
+        )
+        link(tanaka, suzuki, yamamoto_case.client, jiritsu_b)  # 基本情報 and 相談内容 only
+        login_as(client, suzuki)
+
+        html = live(client, yamamoto_case.client).content.decode()
+
+        assert ja("Hikikomori, school refusal") in section(html, CONSULTATION)
+        for topic in ("Illness, health, disability", "Domestic violence, abuse", "Debt"):
+            assert ja(topic) not in html
+        assert "data-withheld" in section(html, HEALTH)
+        assert "data-withheld" in section(html, "finance")
+
     def test_a_consent_for_a_meeting_does_not_open_the_live_view(
         self, client, tanaka, suzuki, yamamoto_case, jiritsu_b
     ):
