@@ -1,9 +1,10 @@
 """Writes to joint support (共同支援): the roles each agency takes on (役割分担) and the support
 policy both align on (支援方針の摺り合わせ).
 
-Joint support rests on the person's consent to the partner agency: while none is in force
-(withdrawn or expired) neither side can change roles or policy. Every write names its acting
-viewer and writes its audit entry in the same transaction.
+Joint support rests on the person's consent to the partner agency: the policy and the roles
+speak of the person's support plan, so while no valid consent to the partner covers 支援計画
+(withdrawn, expired, or never covering it) neither side can change roles or policy. Every write
+names its acting viewer and writes its audit entry in the same transaction.
 
 The two permission predicates live here for now, beside their only users; the lead may move
 them into ``referrals/permissions.py``.
@@ -14,14 +15,23 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agencies.models import Membership
 from agencies.permissions import Viewer
 from audit.services import MASK, audit_record, diff
-from consent.gate import valid_consents
+from consent.gate import may_share
 
 from .models import JointRole, JointRoleKind, Referral, SupportPolicy
 from .permissions import Side, can_change_joint_support, can_see_joint_support, side_of
+from .queue_selectors import JOINT_CATEGORY
+
+# Also the banner of the joint support page (the view hands it to the template).
+CONSENT_NOT_COVERING = gettext_lazy(
+    "The person's consent to the partner agency does not cover the support plan, or it has "
+    "been withdrawn or has expired: joint support cannot be changed until a consent covering "
+    "it is recorded."
+)
 
 # Joint support is worked on once the partner accepted, and read afterwards too.
 # What a caller may set (the contact by user id), and what the audit entry shows (by name).
@@ -42,13 +52,10 @@ def _check(viewer: Viewer, referral: Referral) -> Referral:
     if not can_change_joint_support(viewer, referral):
         raise ValidationError(_("This joint support has ended and can no longer be changed."))
     # Re-check consent on every change: it may have been withdrawn since the page was opened.
-    if not valid_consents(client=referral.client, recipient=referral.to_agency).exists():
-        raise ValidationError(
-            _(
-                "The person's consent to the partner agency has been withdrawn or has expired: "
-                "joint support cannot be changed until a new consent is recorded."
-            )
-        )
+    # Whichever side writes, the text reaches the other agency (and the sender's roles and
+    # policy are its record's support plan): the consent to the partner must cover it.
+    if not may_share(client=referral.client, recipient=referral.to_agency, category=JOINT_CATEGORY):
+        raise ValidationError(CONSENT_NOT_COVERING)
     return referral
 
 

@@ -6,6 +6,14 @@ work on the referral pages and on the queues at once. The lead may merge them la
 The queues show no client data from another agency's record: a received referral shows the
 receiving agency's own record once accepted, and nothing about the person before (the detail
 page, behind the consent gate, does). The outgoing queue shows the sender's own client.
+
+Age and "overdue" are the receiving agency's in both queues: it is the receiver who must answer,
+within its own number of business days (``Agency.referral_alert_business_days``) counted on its
+own calendar (``Agency.closed_year_end``), as the reminder to its supervisors counts them. In the
+incoming queue that is the viewer's agency (one range bound on ``sent_at``); in the outgoing one
+each row's receiver: the flag is computed per row from the receiving agency's fields joined into
+the page query, and the filters keep one constant range bound on ``sent_at`` (the loosest of the
+receivers') with the exact per-receiver bounds beside it.
 """
 
 from dataclasses import dataclass, field
@@ -13,14 +21,14 @@ from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from agencies.models import Agency, Membership, Role
 from agencies.permissions import Viewer, can_review_queues
 from cases.permissions import can_work_with_clients
-from consent.gate import log_denied_attempt, valid_consents
+from consent.gate import RecordAccess, log_denied_attempt, may_share, open_record
 from consent.models import DataCategory
 from core.business_days import add_business_days, business_days_between
 from core.pagination import keyset_page
@@ -62,8 +70,8 @@ class QueueQuery:
 @dataclass(frozen=True)
 class QueueRow:
     referral: Referral
-    age: int  # business days since it was sent, up to today
-    overdue: bool
+    age: int  # business days since it was sent, up to today, on the receiving agency's calendar
+    overdue: bool  # still unanswered past the receiving agency's threshold
 
     @property
     def category_labels(self) -> list[str]:
@@ -84,7 +92,9 @@ class Queue:
     direction: str
     agency: Agency
     query: QueueQuery
-    threshold: int
+    # Incoming: the viewer's agency's own threshold and calendar. Outgoing: None, each row is
+    # judged by its receiving agency's.
+    threshold: int | None
     workers: list[Membership]
     counts: list[StatusCount]
     rows: list[QueueRow] = field(default_factory=list)
@@ -122,21 +132,68 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-def sent_before_for_age(min_age: int, *, today: date) -> datetime:
-    """Referrals sent before this moment have waited at least ``min_age`` business days.
+def sent_before_for_age(min_age: int, *, today: date, closed_year_end: bool = True) -> datetime:
+    """Referrals sent before this moment have waited at least ``min_age`` business days (on a
+    calendar with or without the year-end closure).
 
     Age is monotonic in the sending date, so "at least n business days" is one range condition
     on ``sent_at`` — the index keeps serving it, and no row needs its age computed in SQL.
     """
-    return _start_of(add_business_days(today + timedelta(days=1), -min_age))
+    return _start_of(add_business_days(today + timedelta(days=1), -min_age, closed_year_end))
+
+
+def _sent_before(bounds: dict[tuple, datetime], fields: tuple[str, ...]) -> Q:
+    """``sent_at`` below the bound of the receiving agency's settings ``fields``, for receivers
+    of any of the settings in ``bounds`` ({values of fields: bound}).
+
+    The loosest bound comes first, alone, so the (from_agency, status, sent_at, id) index
+    still gives a range to scan; the exact per-receiver bounds then filter within it."""
+    loosest = max(bounds.values())
+    if all(bound == loosest for bound in bounds.values()):
+        return Q(sent_at__lt=loosest)
+    exact = Q()
+    for values, bound in bounds.items():
+        exact |= Q(
+            **{f"to_agency__{name}": value for name, value in zip(fields, values, strict=True)},
+            sent_at__lt=bound,
+        )
+    return Q(sent_at__lt=loosest) & exact
+
+
+def _outgoing_age_filters(
+    referrals: QuerySet[Referral], query: QueueQuery, today: date
+) -> QuerySet[Referral]:
+    """The age and overdue filters of the outgoing queue, by each receiving agency's calendar
+    and threshold."""
+    if query.min_age:
+        bounds = {
+            (closed,): sent_before_for_age(query.min_age, today=today, closed_year_end=closed)
+            for closed in (True, False)
+        }
+        referrals = referrals.filter(_sent_before(bounds, ("closed_year_end",)))
+    if query.overdue:
+        # The receivers' settings: a handful of distinct pairs whatever the number of agencies
+        # (the reminder sweep asks the same way). One query, only with this filter on.
+        pairs = Agency.objects.values_list(
+            "referral_alert_business_days", "closed_year_end"
+        ).distinct()
+        # Never empty: the viewer's own agency is one of them.
+        bounds = {
+            (days, closed): sent_before_for_age(days + 1, today=today, closed_year_end=closed)
+            for days, closed in pairs.order_by()
+        }
+        referrals = referrals.filter(
+            _sent_before(bounds, ("referral_alert_business_days", "closed_year_end"))
+        )
+    return referrals
 
 
 def _base(viewer: Viewer, direction: str, query: QueueQuery, today: date) -> QuerySet[Referral]:
-    agency_id = viewer.membership.agency_id
+    agency = viewer.membership.agency
     if direction == INCOMING:
-        referrals = Referral.objects.filter(to_agency_id=agency_id)
+        referrals = Referral.objects.filter(to_agency_id=agency.pk)
     else:
-        referrals = Referral.objects.filter(from_agency_id=agency_id)
+        referrals = Referral.objects.filter(from_agency_id=agency.pk)
     if query.type:
         referrals = referrals.filter(type=query.type)
     if query.urgency:
@@ -148,11 +205,18 @@ def _base(viewer: Viewer, direction: str, query: QueueQuery, today: date) -> Que
             referrals = referrals.filter(assignee__isnull=True)
         else:
             referrals = referrals.filter(assignee_id=query.worker)
+    if direction == OUTGOING:
+        return _outgoing_age_filters(referrals, query, today)
+    # Incoming: the viewer's agency is the receiver; its own threshold and calendar.
     min_age = query.min_age or 0
     if query.overdue:
-        min_age = max(min_age, viewer.membership.agency.referral_alert_business_days + 1)
+        min_age = max(min_age, agency.referral_alert_business_days + 1)
     if min_age:
-        referrals = referrals.filter(sent_at__lt=sent_before_for_age(min_age, today=today))
+        referrals = referrals.filter(
+            sent_at__lt=sent_before_for_age(
+                min_age, today=today, closed_year_end=agency.closed_year_end
+            )
+        )
     return referrals
 
 
@@ -201,6 +265,9 @@ def _page(referrals: QuerySet[Referral], direction: str) -> QuerySet[Referral]:
     return referrals.select_related("to_agency", "from_worker", "assignee", "client").only(
         *common,
         "to_agency__name",
+        # Each row's age and overdue flag are the receiving agency's: its settings come along.
+        "to_agency__referral_alert_business_days",
+        "to_agency__closed_year_end",
         "from_worker__full_name",
         "assignee__full_name",
         "client__public_id",
@@ -219,7 +286,8 @@ def referral_queue(
     """The incoming or outgoing queue of the viewer's agency: one status, oldest first.
 
     Three queries whatever the size: the workers (unless the caller has them already), the
-    capped counts, the page.
+    capped counts, the page; the outgoing queue filtered on "overdue" asks a fourth, the
+    receivers' distinct settings.
     """
     if direction not in (INCOMING, OUTGOING) or not may_view_queue(viewer, direction):
         raise Http404
@@ -227,7 +295,6 @@ def referral_queue(
         raise Http404
     agency = viewer.membership.agency
     today = timezone.localdate()
-    threshold = agency.referral_alert_business_days
     if workers is None:
         workers = queue_workers(viewer=viewer)
     base = _base(viewer, direction, query, today)
@@ -241,19 +308,25 @@ def referral_queue(
     )
     rows = []
     for referral in page.items:
-        age = business_days_between(timezone.localdate(referral.sent_at), today)
+        # The receiver must answer: its threshold, its calendar (no query: the outgoing page
+        # selected the receiving agency's settings with the row).
+        receiver = agency if direction == INCOMING else referral.to_agency
+        age = business_days_between(
+            timezone.localdate(referral.sent_at), today, receiver.closed_year_end
+        )
         rows.append(
             QueueRow(
                 referral=referral,
                 age=age,
-                overdue=referral.status == Status.SENT and age > threshold,
+                overdue=referral.status == Status.SENT
+                and age > receiver.referral_alert_business_days,
             )
         )
     return Queue(
         direction=direction,
         agency=agency,
         query=query,
-        threshold=threshold,
+        threshold=agency.referral_alert_business_days if direction == INCOMING else None,
         workers=workers,
         counts=counts,
         rows=rows,
@@ -278,6 +351,23 @@ def referrals_for_assign(*, viewer: Viewer, public_ids: list[UUID]) -> list[Refe
 
 # The joint support page ----------------------------------------------------------------------
 
+# What the joint support page says about the person is their support plan: the shared policy
+# (what both agencies aim for with the person, and how) and the roles the sending agency took
+# on (what support it gives, by whom, until when) are part of the plan in the sender's record.
+# So the receiving side sees them only while the gate allows 支援計画 (DataCategory.PLAN) of
+# the sender's record, and joint support is changed only while the person's consent to the
+# partner covers it. The receiver's own roles are its own record and always shown to it.
+JOINT_CATEGORY = DataCategory.PLAN
+
+
+@dataclass(frozen=True)
+class JointRoles:
+    agency: Agency
+    roles: list[JointRole]
+    # False: the other agency's roles, which the gate does not let this viewer see today
+    # (shown as 同意なし; the roles are not even handed to the template).
+    visible: bool = True
+
 
 @dataclass
 class JointSupport:
@@ -286,10 +376,17 @@ class JointSupport:
     # The viewer's own record of the person: the sender's client, or the record the recipient
     # made on accepting. Never the other agency's.
     own_client: object
-    roles_by_agency: list[tuple[Agency, list[JointRole]]]
-    policies: list[SupportPolicy]  # oldest first: the history
+    roles_by_agency: list[JointRoles]
+    policies: list[SupportPolicy]  # oldest first: the history; empty when not visible
+    # What the gate lets the viewer see of the sender's record now (the sender: all of it).
+    access: RecordAccess
+    # The person's consent to the partner covers 支援計画: what changing joint support needs.
     consent_in_force: bool
     may_change: bool
+
+    @property
+    def policy_visible(self) -> bool:
+        return self.access.allows(JOINT_CATEGORY)
 
     @property
     def current_policy(self) -> SupportPolicy | None:
@@ -304,12 +401,6 @@ class JointSupport:
         return None
 
     @property
-    def policy_visible(self) -> bool:
-        # The policy speaks about the person: once the consent to the partner has ended, the
-        # receiving agency no longer sees what the sender wrote, nor the shared text.
-        return self.side == Side.SENDER or self.consent_in_force
-
-    @property
     def waiting_for_us(self) -> bool:
         policy = self.current_policy
         if policy is None:
@@ -317,8 +408,21 @@ class JointSupport:
         mine = policy.agreed_by_sender if self.side == Side.SENDER else policy.agreed_by_recipient
         return not mine
 
+    def roles_of(self, agency_id: int) -> list[JointRole]:
+        """The roles of one agency as this viewer may see them (none when withheld)."""
+        for group in self.roles_by_agency:
+            if group.agency.pk == agency_id:
+                return group.roles
+        return []
+
 
 def joint_support_get(*, viewer: Viewer, public_id: UUID) -> JointSupport:
+    """The joint support page, as the consent gate lets this viewer see it now.
+
+    The sending agency holds the record and sees everything. The receiving agency's look goes
+    through ``open_record`` (which also writes it to the access log): the policy and the
+    sender's roles only while the gate allows 支援計画, else a 同意なし placeholder. Nothing is
+    cached: a withdrawal takes effect on the next request."""
     referral = (
         Referral.objects.select_related("from_agency", "to_agency", "client", "receiving_client")
         .filter(public_id=public_id, type=ReferralType.JOINT)
@@ -330,29 +434,40 @@ def joint_support_get(*, viewer: Viewer, public_id: UUID) -> JointSupport:
         log_denied_attempt(viewer=viewer, client=referral.client)
         raise Http404
     side = side_of(viewer, referral)
+    access = open_record(viewer=viewer, client=referral.client)
+    shown = access.allows(JOINT_CATEGORY)
     roles = list(
         JointRole.objects.filter(referral=referral)
         .select_related("contact_user")
         .order_by("period_from", "id")
     )
-    roles_by_agency = [
-        (agency, [role for role in roles if role.agency_id == agency.pk])
-        for agency in (referral.from_agency, referral.to_agency)
-    ]
-    policies = list(
-        SupportPolicy.objects.filter(referral=referral)
-        .select_related("created_by", "agency")
-        .order_by("created_at", "id")
-    )
-    consent_in_force = valid_consents(client=referral.client, recipient=referral.to_agency).exists()
+    own_agency_id = viewer.membership.agency_id
+    roles_by_agency = []
+    for agency in (referral.from_agency, referral.to_agency):
+        visible = shown or agency.pk == own_agency_id
+        mine = [role for role in roles if role.agency_id == agency.pk] if visible else []
+        roles_by_agency.append(JointRoles(agency=agency, roles=mine, visible=visible))
+    policies = []
+    if shown:
+        policies = list(
+            SupportPolicy.objects.filter(referral=referral)
+            .select_related("created_by", "agency")
+            .order_by("created_at", "id")
+        )
+    consent_in_force = may_share(
+        client=referral.client, recipient=referral.to_agency, category=JOINT_CATEGORY
+    ).allowed
     return JointSupport(
         referral=referral,
         side=side,
         own_client=referral.client if side == Side.SENDER else referral.receiving_client,
         roles_by_agency=roles_by_agency,
         policies=policies,
+        access=access,
         consent_in_force=consent_in_force,
-        may_change=consent_in_force and can_change_joint_support(viewer, referral),
+        # Changing the policy or the roles passes them to the other agency: it needs both the
+        # consent and (for the receiver) that the gate shows what is being changed.
+        may_change=consent_in_force and shown and can_change_joint_support(viewer, referral),
     )
 
 

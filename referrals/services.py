@@ -18,7 +18,7 @@ from cases.models import Client
 from cases.permissions import can_edit_client
 from cases.record_data import record_data
 from cases.services import case_open, client_create, client_record_first_contact
-from consent.gate import consented_categories
+from consent.gate import consented_categories, may_share
 from consent.models import DataCategory
 
 from .models import (
@@ -31,7 +31,7 @@ from .models import (
     Status,
     Urgency,
 )
-from .permissions import can_answer, can_write_to_thread
+from .permissions import Side, can_answer, can_write_to_thread, side_of
 
 REFERRAL_FIELDS = (
     "type",
@@ -310,6 +310,30 @@ def referral_message_post(*, viewer: Viewer, referral: Referral, body: str) -> R
         raise PermissionDenied
     if not body.strip():
         raise ValidationError({"body": _("Write a message.")})
+    # A message from the sending agency tells the other agency about the person (what was
+    # heard, what happens next): passing it needs the person's consent to that agency
+    # covering 相談内容・支援経過, at the moment it is written. After acceptance it is not part
+    # of what crossed at sending, so the receiver reads it only while that consent lasts
+    # (``selectors.referral_copy``); refusing it here keeps it from being written at all.
+    # The receiving agency's messages are about its own record and are its own to write.
+    if referral.needs_consent and side_of(viewer, referral) == Side.SENDER:
+        covered = may_share(
+            client=referral.client,
+            recipient=referral.to_agency,
+            category=DataCategory.CONSULTATION,
+        )
+        if not covered:
+            raise ValidationError(
+                {
+                    "body": _(
+                        "The person's consent to %(agency)s does not cover the consultations "
+                        "and support record (it may have been withdrawn or have expired): a "
+                        "message about the person cannot be sent to them. Record the "
+                        "person's consent first."
+                    )
+                    % {"agency": referral.to_agency.name}
+                }
+            )
     return ReferralMessage.objects.create(
         referral=referral, author=viewer.user, agency=viewer.membership.agency, body=body.strip()
     )

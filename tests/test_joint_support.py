@@ -1,6 +1,8 @@
 """Joint support (共同支援): each agency records the roles it takes on, both align the support
 policy with its history, every change is audited, and it all stops when the person's consent
-to the partner agency ends."""
+to the partner agency ends. The receiving side sees the policy and the sender's roles (the
+person's support plan) only while the consent gate allows 支援計画, each look in the access log;
+otherwise a 同意なし placeholder."""
 
 import re
 from datetime import date
@@ -12,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from audit.models import AuditEntry
+from audit.models import AccessEntry, AuditEntry
 from consent.models import DataCategory
 from consent.services import consent_record, consent_withdraw
 from referrals.joint_services import joint_role_save, support_policy_agree, support_policy_propose
@@ -22,12 +24,18 @@ from tests.conftest import login_as, viewer_for
 
 pytestmark = pytest.mark.django_db
 CONSENT_ENDED = (
-    "The person's consent to the partner agency has been withdrawn or has expired: "
-    "joint support cannot be changed until a new consent is recorded."
+    "The person's consent to the partner agency does not cover the support plan, or it has "
+    "been withdrawn or has expired: joint support cannot be changed until a consent covering "
+    "it is recorded."
 )
+POLICY_TEXT = "ZQ本人の方針の本文QZ"
+SENDER_ROLE_NOTE = "ZQ週1回の電話QZ"
+OWN_ROLE_NOTE = "ZQ家計改善支援QZ"
 
 
-def send(tanaka, client, to, kind="joint"):
+def send(
+    tanaka, client, to, kind="joint", categories=(DataCategory.BASIC, DataCategory.CONSULTATION)
+):
     referral = referral_draft(
         viewer=viewer_for(tanaka),
         client=client,
@@ -36,7 +44,7 @@ def send(tanaka, client, to, kind="joint"):
             "to_agency": to,
             "reason": "世帯の家計と本人の就労の両方に支援が要る",
             "client_wishes": "働けるようになりたい。家のことも相談したい",
-            "categories": [DataCategory.BASIC, DataCategory.CONSULTATION],
+            "categories": list(categories),
         },
     )
     return referral_send(viewer=viewer_for(tanaka), referral=referral)
@@ -44,12 +52,13 @@ def send(tanaka, client, to, kind="joint"):
 
 @pytest.fixture
 def consent(tanaka, yamamoto_case, jiritsu_b):
+    """The person's consent to 自立相談 B, covering the support plan the joint support speaks of."""
     return consent_record(
         viewer=viewer_for(tanaka),
         client=yamamoto_case.client,
         recipient=jiritsu_b,
         purpose="joint_support",
-        categories=[DataCategory.BASIC, DataCategory.CONSULTATION],
+        categories=[DataCategory.BASIC, DataCategory.CONSULTATION, DataCategory.PLAN],
         method="written",
     )
 
@@ -240,25 +249,139 @@ class TestWhenItApplies:
                 viewer=viewer_for(suzuki), referral=joint, fields=role_fields(contact_name="担当")
             )
 
-    def test_after_withdrawal_the_receiving_agency_no_longer_sees_the_policy(
+    def test_after_withdrawal_the_next_request_shows_the_placeholder_not_the_policy(
         self, client, tanaka, suzuki, joint, consent
     ):
-        support_policy_propose(viewer=viewer_for(tanaka), referral=joint, text="本人の方針の本文")
+        support_policy_propose(viewer=viewer_for(tanaka), referral=joint, text=POLICY_TEXT)
+        joint_role_save(
+            viewer=viewer_for(tanaka),
+            referral=joint,
+            fields=role_fields(note=SENDER_ROLE_NOTE, contact_user_id=tanaka.pk),
+        )
+        joint_role_save(
+            viewer=viewer_for(suzuki),
+            referral=joint,
+            fields=role_fields(note=OWN_ROLE_NOTE, contact_user_id=suzuki.pk),
+        )
         login_as(client, suzuki)
-        assert "本人の方針の本文" in client.get(page_url(joint)).text
+        before = client.get(page_url(joint)).text
+        assert POLICY_TEXT in before
+        assert SENDER_ROLE_NOTE in before
+        assert 'data-withheld="policy"' not in before
 
         consent_withdraw(viewer=viewer_for(tanaka), consent=consent, how="電話で本人から")
 
         response = client.get(page_url(joint))
         assert response.status_code == 200
-        assert "本人の方針の本文" not in response.text
-        assert 'id="policy-form"' not in response.text
+        after = response.text
+        assert POLICY_TEXT not in after
+        assert SENDER_ROLE_NOTE not in after
+        assert "田中 一郎" not in after  # the sender's contact person goes with its roles
+        assert 'data-withheld="policy"' in after
+        assert 'data-withheld="roles"' in after
+        assert "同意なし" in after
+        assert OWN_ROLE_NOTE in after  # the receiver's own roles are its own record
+        assert 'id="policy-form"' not in after
+        assert 'id="role-form"' not in after
         client.logout()
         login_as(client, tanaka)  # the sender wrote it: it stays in its own record
-        assert "本人の方針の本文" in client.get(page_url(joint)).text
+        sender_page = client.get(page_url(joint)).text
+        assert POLICY_TEXT in sender_page
+        assert SENDER_ROLE_NOTE in sender_page
+        assert 'data-withheld="policy"' not in sender_page
+
+    def test_a_consent_covering_only_the_basic_information_shows_the_placeholder(
+        self, client, tanaka, suzuki, yamamoto_case, jiritsu_b
+    ):
+        consent_record(
+            viewer=viewer_for(tanaka),
+            client=yamamoto_case.client,
+            recipient=jiritsu_b,
+            purpose="joint_support",
+            categories=[DataCategory.BASIC],
+            method="written",
+        )
+        joint = referral_accept(
+            viewer=viewer_for(suzuki),
+            referral=send(tanaka, yamamoto_case.client, jiritsu_b, categories=[DataCategory.BASIC]),
+        )
+        login_as(client, suzuki)
+
+        response = client.get(page_url(joint))
+
+        assert response.status_code == 200
+        assert 'data-withheld="policy"' in response.text
+        assert 'data-withheld="roles"' in response.text
+        assert 'id="policy-form"' not in response.text
+        assert response.context["data"].may_change is False
+        # and the service refuses what the page no longer offers
+        with pytest.raises(ValidationError, match=re.escape(gettext(CONSENT_ENDED))):
+            support_policy_propose(viewer=viewer_for(tanaka), referral=joint, text="方針")
+        with pytest.raises(ValidationError, match=re.escape(gettext(CONSENT_ENDED))):
+            joint_role_save(
+                viewer=viewer_for(suzuki), referral=joint, fields=role_fields(contact_name="担当")
+            )
+
+    def test_the_receiving_sides_look_is_in_the_access_log(
+        self, client, tanaka, suzuki, joint, consent, jiritsu_b
+    ):
+        support_policy_propose(viewer=viewer_for(tanaka), referral=joint, text=POLICY_TEXT)
+        login_as(client, suzuki)
+
+        client.get(page_url(joint))
+        consent_withdraw(viewer=viewer_for(tanaka), consent=consent, how="電話で本人から")
+        client.get(page_url(joint))
+
+        entries = list(AccessEntry.objects.filter(user=suzuki, client=joint.client).order_by("id"))
+        assert [(e.outcome, e.basis, e.categories) for e in entries] == [
+            (
+                "shown",
+                "consent",
+                [DataCategory.BASIC, DataCategory.CONSULTATION, DataCategory.PLAN],
+            ),
+            # still linked: the page was shown, with placeholders only
+            ("shown", "", []),
+        ]
+        assert {(e.agency, e.path) for e in entries} == {(jiritsu_b, page_url(joint))}
+        assert DataCategory.PLAN in entries[1].withheld
+
+    def test_the_senders_own_look_is_not_logged(self, client, tanaka, joint):
+        login_as(client, tanaka)
+
+        client.get(page_url(joint))
+
+        assert not AccessEntry.objects.filter(user=tanaka).exists()
 
 
 class TestPages:
+    @pytest.mark.parametrize("persona", ["tanaka", "suzuki"])
+    def test_no_browser_or_proxy_keeps_a_copy(self, client, request, joint, persona):
+        login_as(client, request.getfixturevalue(persona))
+
+        response = client.get(page_url(joint))
+
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+        assert "private" in response["Cache-Control"]
+
+    def test_the_receiver_sees_the_policy_and_the_senders_roles_with_a_plan_consent(
+        self, client, tanaka, suzuki, joint
+    ):
+        support_policy_propose(viewer=viewer_for(tanaka), referral=joint, text=POLICY_TEXT)
+        joint_role_save(
+            viewer=viewer_for(tanaka),
+            referral=joint,
+            fields=role_fields(note=SENDER_ROLE_NOTE, contact_name="伊藤 健"),
+        )
+        login_as(client, suzuki)
+
+        response = client.get(page_url(joint))
+
+        assert POLICY_TEXT in response.text
+        assert SENDER_ROLE_NOTE in response.text
+        assert "data-withheld" not in response.text
+        assert 'id="policy-form"' in response.text
+
     @pytest.mark.parametrize(
         ("persona", "status"),
         [("tanaka", 200), ("suzuki", 200), ("sato", 404), ("ito", 404), ("kato", 404)],
@@ -369,7 +492,10 @@ class TestPages:
 
         assert response.status_code == 200
         # 1 session, 2 user, 3 membership + agency, 4 the referral (both agencies, the
-        # sender's client and our own record joined), 5 the roles (contact joined), 6 the
-        # policy versions (agency and author joined), 7 the consent still in force, 8 our
-        # roster for the contact person
-        assert len(queries) == 8, "\n".join(q["sql"][:150] for q in queries)
+        # sender's client and our own record joined); the gate's open_record: 5 the link
+        # (an accepted つなぎ / 共同支援), 6 the consents to our agency, 7 the 支援会議 agenda
+        # items, 8 the emergency disclosures, 9-11 the access log entry (savepoint, insert,
+        # release); 12 the roles (contact joined), 13 the policy versions (agency and author
+        # joined), 14 the consent to us covering the plan (may_share), 15 our roster for the
+        # contact person
+        assert len(queries) == 15, "\n".join(q["sql"][:150] for q in queries)

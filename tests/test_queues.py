@@ -18,10 +18,10 @@ from agencies.services import membership_ensure
 from audit.models import AuditEntry
 from consent.models import DataCategory
 from consent.services import consent_record
-from core.business_days import add_business_days
+from core.business_days import add_business_days, business_days_between
 from referrals import queue_selectors
 from referrals.models import Referral
-from referrals.queue_selectors import sent_before_for_age
+from referrals.queue_selectors import QueueQuery, referral_queue, sent_before_for_age
 from referrals.services import referral_accept, referral_decline, referral_draft, referral_send
 from tests.conftest import login_as, make_user, viewer_for
 
@@ -455,6 +455,67 @@ class TestOutgoingQueue:
         assert by_tanaka.pk not in {row.referral.pk for row in only_yamada}
 
 
+class TestOverdueIsTheReceiversCall:
+    """The receiver must answer: in both queues a referral's age and its overdue mark are
+    counted by the receiving agency's threshold and calendar, as its supervisors' reminder is."""
+
+    def test_the_outgoing_queue_marks_by_each_receiving_agencys_threshold(
+        self, client, tanaka, yamamoto_case, station_a, jiritsu_b, agency_c
+    ):
+        assert station_a.referral_alert_business_days == 3  # the sender's own: not the rule
+        jiritsu_b.referral_alert_business_days = 5
+        jiritsu_b.save()
+        agency_c.referral_alert_business_days = 1
+        agency_c.save()
+        to_b = waited(send(tanaka, yamamoto_case.client, jiritsu_b), 4)  # within B's 5
+        to_c = waited(send(tanaka, yamamoto_case.client, agency_c), 2)  # past C's 1
+        login_as(client, tanaka)
+
+        text = client.get(OUTGOING).text
+        overdue = client.get(OUTGOING, {"overdue": "on"}).context["queue"]
+
+        assert f'data-referral="{to_c.public_id}" data-overdue' in text
+        assert f'data-referral="{to_b.public_id}" data-overdue' not in text
+        assert [row.referral for row in overdue.rows] == [to_c]
+        assert next(c.count for c in overdue.counts if c.status == "sent") == 1
+
+    def test_age_and_overdue_follow_the_receivers_year_end_closure(
+        self, client, tanaka, suzuki, yamamoto_case, jiritsu_b
+    ):
+        today = timezone.localdate()
+        year = today.year - 1 if today >= date(today.year, 1, 5) else today.year - 2
+        sent_on = date(year, 12, 26)  # the last year-end closure lies between then and today
+        open_days = business_days_between(sent_on, today, closed_year_end=False)
+        closed_days = business_days_between(sent_on, today)
+        assert open_days > closed_days  # what the test needs: the closure in between
+        # B works through the year end, and its limit is passed only on its own calendar.
+        jiritsu_b.closed_year_end = False
+        jiritsu_b.referral_alert_business_days = closed_days
+        jiritsu_b.save()
+        referral = send(tanaka, yamamoto_case.client, jiritsu_b)
+        Referral.objects.filter(pk=referral.pk).update(
+            sent_at=timezone.make_aware(datetime.combine(sent_on, time(10)))
+        )
+
+        for user, url in ((suzuki, INCOMING), (tanaka, OUTGOING)):
+            login_as(client, user)
+            text = client.get(url).text
+            assert f'data-age="{open_days}"' in text, url
+            assert f'data-referral="{referral.public_id}" data-overdue' in text, url
+            assert rows(client.get(url, {"overdue": "on"})) == 1, url
+
+        def outgoing(min_age):
+            return referral_queue(
+                viewer=viewer_for(tanaka),
+                direction=queue_selectors.OUTGOING,
+                query=QueueQuery(min_age=min_age),
+                cursor=None,
+            ).rows
+
+        assert [row.referral.pk for row in outgoing(open_days)] == [referral.pk]
+        assert outgoing(open_days + 1) == []
+
+
 def test_at_least_n_business_days_is_one_range_on_the_sending_time():
     monday = date(2026, 1, 5)  # after the year-end closure
 
@@ -504,3 +565,26 @@ class TestQueryCount:
         # 1 session, 2 user, 3 membership + agency, 4 the agency's workers, 5 the capped
         # count per status, 6 the page (receiving agency, sender, assignee and client joined)
         assert len(queries) == 6, "\n".join(q["sql"][:150] for q in queries)
+
+    @pytest.mark.parametrize("number", [3, 30])
+    def test_the_outgoing_queue_filtered_on_overdue_costs_the_same_for_3_or_30(
+        self, client, tanaka, yamamoto_case, jiritsu_b, agency_c, number
+    ):
+        agency_c.closed_year_end = False
+        agency_c.referral_alert_business_days = 1
+        agency_c.save()
+        for index in range(number):
+            to = jiritsu_b if index % 2 else agency_c
+            waited(send(tanaka, yamamoto_case.client, to), index % 7)
+        login_as(client, tanaka)
+
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(OUTGOING, {"overdue": "on", "min_age": "1"})
+
+        assert rows(response) > 0
+        assert all(row.overdue for row in response.context["queue"].rows)
+        # 1 session, 2 user, 3 membership + agency, 4 the agency's workers, 5 the receivers'
+        # distinct thresholds and calendars (only with this filter), 6 the capped count per
+        # status, 7 the page (receiving agency with its settings, sender, assignee and client
+        # joined)
+        assert len(queries) == 7, "\n".join(q["sql"][:150] for q in queries)

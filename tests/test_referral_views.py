@@ -530,6 +530,152 @@ class TestTheReceivingSide:
         assert referral.messages.count() == 2
 
 
+class TestTheThreadAfterAcceptance:
+    """What the sender writes after acceptance is not what crossed at sending: the receiver
+    reads it only while the person's consent covers 相談内容・支援経過, and the sender cannot
+    write it at all without that consent."""
+
+    BEFORE = "ZQ受理前の連絡QZ"
+    LATER = "ZQ受理後の連絡QZ"
+    REPLY = "ZQ受け手の返信QZ"
+
+    @pytest.fixture
+    def accepted(self, tanaka, suzuki, yamamoto_case, jiritsu_b):
+        referral = sent(tanaka, yamamoto_case.client, jiritsu_b)
+        referral_message_post(viewer=viewer_for(tanaka), referral=referral, body=self.BEFORE)
+        referral = referral_accept(viewer=viewer_for(suzuki), referral=referral)
+        referral_message_post(viewer=viewer_for(tanaka), referral=referral, body=self.LATER)
+        referral_message_post(viewer=viewer_for(suzuki), referral=referral, body=self.REPLY)
+        return referral
+
+    def withdraw(self, tanaka, referral):
+        consent_withdraw(
+            viewer=viewer_for(tanaka), consent=referral.client.consents.get(), how="電話で"
+        )
+
+    def test_the_receiver_reads_a_later_message_while_the_consent_covers_it(
+        self, client, suzuki, accepted
+    ):
+        login_as(client, suzuki)
+
+        response = client.get(url("detail", accepted))
+
+        for body in (self.BEFORE, self.LATER, self.REPLY):
+            assert body in response.text
+        assert "data-thread-withheld" not in response.text
+
+    def test_a_withdrawal_hides_the_later_message_on_the_next_request(
+        self, client, tanaka, suzuki, accepted
+    ):
+        login_as(client, suzuki)
+        assert self.LATER in client.get(url("detail", accepted)).text
+
+        self.withdraw(tanaka, accepted)
+        response = client.get(url("detail", accepted))
+        fragment = client.post(
+            url("message_post", accepted), {"body": ""}, headers={"HX-Request": "true"}
+        )
+
+        for html in (response.text, fragment.text):
+            assert self.LATER not in html
+            # what crossed (the thread before acceptance) stays, as do our own messages
+            assert self.BEFORE in html
+            assert self.REPLY in html
+            assert "data-thread-withheld" in html
+        assert response.context["thread_withheld"] == 1
+
+    def test_a_consent_not_covering_consultations_hides_the_later_message(
+        self, client, tanaka, suzuki, yamamoto_case, jiritsu_b
+    ):
+        referral = referral_accept(
+            viewer=viewer_for(suzuki),
+            referral=sent(tanaka, yamamoto_case.client, jiritsu_b, categories=[BASIC]),
+        )
+        # The consent is widened, the message written, then the person narrows it again.
+        wider = give_consent(tanaka, yamamoto_case.client, jiritsu_b, [BASIC, CONSULTATION])
+        referral_message_post(viewer=viewer_for(tanaka), referral=referral, body=self.LATER)
+        consent_withdraw(viewer=viewer_for(tanaka), consent=wider, how="電話で")
+        login_as(client, suzuki)
+
+        response = client.get(url("detail", referral))
+
+        assert self.LATER not in response.text
+        assert response.context["thread_withheld"] == 1
+
+    def test_the_look_at_a_later_message_is_logged_on_the_consent_basis(
+        self, client, suzuki, accepted
+    ):
+        from audit.models import AccessEntry
+
+        login_as(client, suzuki)
+
+        client.get(url("detail", accepted))
+
+        entries = AccessEntry.objects.filter(user=suzuki, client=accepted.client).order_by("id")
+        assert [(e.outcome, e.basis, e.categories, e.path) for e in entries] == [
+            ("shown", "provided", [BASIC, CONSULTATION], url("detail", accepted)),
+            ("shown", "consent", [CONSULTATION], url("detail", accepted)),
+        ]
+
+    def test_nothing_more_is_logged_once_the_later_message_is_hidden(
+        self, client, tanaka, suzuki, accepted
+    ):
+        from audit.models import AccessEntry
+
+        self.withdraw(tanaka, accepted)
+        login_as(client, suzuki)
+
+        client.get(url("detail", accepted))
+
+        entries = AccessEntry.objects.filter(user=suzuki, client=accepted.client)
+        assert [(e.basis, e.categories) for e in entries] == [("provided", [BASIC, CONSULTATION])]
+
+    def test_the_sender_cannot_post_after_a_withdrawal_and_the_text_is_kept(
+        self, client, tanaka, accepted
+    ):
+        self.withdraw(tanaka, accepted)
+        login_as(client, tanaka)
+        typed = "ZQ撤回後に書いた連絡QZ\n来週の面談について"
+
+        response = client.post(url("message_post", accepted), {"body": typed})
+        fragment = client.post(
+            url("message_post", accepted), {"body": typed}, headers={"HX-Request": "true"}
+        )
+
+        assert response.status_code == 200
+        assert fragment.status_code == 200
+        for page in (response, fragment):
+            form = page.context["message_form"]
+            assert "body" in form.errors
+            assert form["body"].value() == typed
+            assert escape(typed) in page.text  # the textarea keeps it
+        assert not accepted.messages.filter(body__startswith="ZQ撤回後").exists()
+
+    def test_the_sender_cannot_post_without_a_consent_covering_consultations(
+        self, tanaka, yamamoto_case, jiritsu_b
+    ):
+        from django.core.exceptions import ValidationError
+
+        referral = sent(tanaka, yamamoto_case.client, jiritsu_b, categories=[BASIC])
+
+        with pytest.raises(ValidationError) as error:
+            referral_message_post(viewer=viewer_for(tanaka), referral=referral, body="連絡")
+
+        assert "body" in error.value.message_dict
+        assert not referral.messages.exists()
+
+    def test_the_receiver_still_writes_to_the_sender_after_a_withdrawal(
+        self, client, tanaka, suzuki, accepted
+    ):
+        self.withdraw(tanaka, accepted)
+        login_as(client, suzuki)
+
+        response = client.post(url("message_post", accepted), {"body": "初回面談を終えました"})
+
+        assert response.status_code == 302
+        assert accepted.messages.filter(body="初回面談を終えました").exists()
+
+
 class TestWhoSeesAReferral:
     @pytest.mark.parametrize("persona", ["sato", "ito", "kato"])
     def test_anyone_outside_the_two_agencies_gets_a_404(
@@ -744,4 +890,33 @@ class TestQueryCounts:
         # 6 the consent gate (what may still be shown), 7-9 the access log entry (savepoint,
         # insert, release) and 10 its staff to assign
         expected = 5 if side == "tanaka" else 10
+        assert len(queries) == expected, "\n".join(q["sql"][:150] for q in queries)
+
+    @pytest.mark.parametrize("messages", [1, 6])
+    @pytest.mark.parametrize("side", ["tanaka", "suzuki"])
+    def test_an_accepted_referrals_page_costs_the_same_whatever_the_later_thread(
+        self, request, client, tanaka, suzuki, yamamoto_case, jiritsu_b, messages, side
+    ):
+        referral = referral_accept(
+            viewer=viewer_for(suzuki), referral=sent(tanaka, yamamoto_case.client, jiritsu_b)
+        )
+        for number in range(messages):
+            author = tanaka if number % 2 == 0 else suzuki
+            referral_message_post(
+                viewer=viewer_for(author), referral=referral, body=f"受理後の連絡 {number}"
+            )
+        login_as(client, request.getfixturevalue(side))
+
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("detail", referral))
+
+        assert response.status_code == 200
+        assert len(response.context["thread"]) == messages
+        # 1 session, 2 user, 3 membership + agency, 4 the referral (agencies, client, workers,
+        # records joined), 5 its messages (author, agency joined); the receiver also writes
+        # 6-8 the access log entry for what crossed (savepoint, insert, release), then, for the
+        # sender's messages written after acceptance, asks the gate's live basis once:
+        # 9 the link, 10 the consents to its agency, 11 the 支援会議 agenda items, 12 the
+        # emergency disclosures, and 13-15 writes that look's access log entry
+        expected = 5 if side == "tanaka" else 15
         assert len(queries) == expected, "\n".join(q["sql"][:150] for q in queries)

@@ -1,6 +1,7 @@
 """Withdrawal on every path (issue 7): the very next request after the person withdraws their
 consent shows the partners nothing new of the withdrawn categories — on the live view, on a
-referral's page and its message thread, on the joint-support page, in the notification centre
+referral's page and its message thread (what the holder wrote after acceptance disappears,
+and it can write nothing more), on the joint-support page, in the notification centre
 and the reminder email — while what lawfully crossed with an accepted referral stays (it is the
 recipient's own record), and the two bases without consent (支援会議, emergency) are untouched.
 
@@ -18,6 +19,7 @@ Personas:
 - 山口 yamaguchi: caseworker at 保健所U, which received an emergency disclosure.
 """
 
+import contextlib
 import re
 from datetime import timedelta
 
@@ -50,11 +52,16 @@ WISHES = "ZQWISHESQZ"
 # Messages and the joint policy from H: the person's information too.
 THREAD = "ZQTHREADQZ"
 POLICY = "ZQPOLICYQZ"
-# Written after the withdrawal: "nothing new" means none of these, anywhere.
+# A message from H written after L and J accepted: not what crossed, so it follows the consent.
+LATER_THREAD = "ZQLATERTHREADQZ"
+# Written after the withdrawal: "nothing new" means none of these, anywhere. The message is
+# refused by the service (passing information needs consent); were it ever written, the
+# pages must still not show it.
 NEW_NAME = "ZQNEWNAMEQZ"
 NEW_SUMMARY = "ZQNEWSUMMARYQZ"
 NEW_PLAN = "ZQNEWPLANQZ"
-NEW = (NEW_NAME, NEW_SUMMARY, NEW_PLAN)
+NEW_THREAD = "ZQNEWTHREADQZ"
+NEW = (NEW_NAME, NEW_SUMMARY, NEW_PLAN, NEW_THREAD)
 LIVE = (LIVE_NAME, LIVE_SUMMARY, LIVE_PLAN)
 
 
@@ -166,6 +173,7 @@ def world():
         referral_message_post(viewer=h, referral=referral, body=f"{THREAD} 面談の日程について")
         if answerer:
             referral = referral_accept(viewer=viewer_for(people[answerer]), referral=referral)
+            referral_message_post(viewer=h, referral=referral, body=f"{LATER_THREAD} 次回の予定")
         referrals[to] = referral
     support_policy_propose(viewer=h, referral=referrals["J"], text=f"{POLICY} 就労はHが担う")
 
@@ -225,12 +233,19 @@ def world():
 def withdraw_and_write_more(world) -> None:
     """The person withdraws every consent (recorded through the service); H's record then moves
     on, so "nothing new" can be checked as well as "nothing withdrawn"."""
+    from django.core.exceptions import ValidationError
+
     from cases.services import client_update, consultation_log, plan_update
     from consent.services import consent_withdraw
+    from referrals.services import referral_message_post
 
     h = viewer_for(world["people"]["nakamura"])
     for consent in world["consents"].values():
         consent_withdraw(viewer=h, consent=consent, how="本人から電話で撤回の申し出")
+    for referral in world["referrals"].values():
+        # Refused (asserted in its own test); the pages are checked for it all the same.
+        with contextlib.suppress(ValidationError):
+            referral_message_post(viewer=h, referral=referral, body=f"{NEW_THREAD} 近況")
     client_update(viewer=h, client=world["client"], fields={"full_name": NEW_NAME})
     consultation_log(
         viewer=h, case=world["case"], fields={"method": "phone", "summary": NEW_SUMMARY}
@@ -337,6 +352,7 @@ def test_an_accepted_referral_keeps_what_crossed_and_its_thread_but_nothing_live
         assert SENT_NAME in before
         assert SENT_SUMMARY in before
         assert THREAD in before
+        assert LATER_THREAD in before  # the consent covers 相談内容 today
 
     withdraw_and_write_more(world)
 
@@ -348,6 +364,9 @@ def test_an_accepted_referral_keeps_what_crossed_and_its_thread_but_nothing_live
         assert THREAD in after
         assert "data-withheld" not in after
         assert present(after, *LIVE, *NEW) == []
+        # what H wrote after acceptance was never part of what crossed: gone, and counted
+        assert LATER_THREAD not in after
+        assert "data-thread-withheld" in after
         # and the recipient's own record made from it is theirs
         own = page(
             browsers[name], reverse("cases:client", args=[referral.receiving_client.public_id])
@@ -380,6 +399,24 @@ def test_an_unanswered_referral_hides_its_snapshot_and_the_senders_messages_at_o
     )
     assert fragment.status_code == 200
     assert present(fragment.content.decode(), THREAD, SENT_NAME, *LIVE, *NEW) == []
+
+
+def test_the_holder_cannot_write_to_a_thread_after_the_withdrawal(world, browsers):
+    """Nothing new reaches the partners through the thread either: H's message is refused on
+    the page, with what was typed kept, and nothing is written."""
+    from referrals.models import ReferralMessage
+
+    withdraw_and_write_more(world)
+
+    for referral in world["referrals"].values():
+        response = browsers["nakamura"].post(
+            reverse("referrals:message_post", args=[referral.public_id]),
+            {"body": f"{NEW_THREAD} もう一度"},
+        )
+        assert response.status_code == 200
+        assert "body" in response.context["message_form"].errors
+        assert f"{NEW_THREAD} もう一度" in response.content.decode()
+    assert not ReferralMessage.objects.filter(body__contains=NEW_THREAD).exists()
 
 
 def test_an_unanswered_referral_hides_the_persons_wishes_and_the_reason_too(world, browsers):

@@ -20,9 +20,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from agencies.models import Membership
+from consent.gate import NOT_CONSENTED
 from core.forms import add_service_errors
 
-from ..joint_services import joint_role_save, support_policy_agree, support_policy_propose
+from ..joint_services import (
+    CONSENT_NOT_COVERING,
+    joint_role_save,
+    support_policy_agree,
+    support_policy_propose,
+)
 from ..models import JointRoleKind
 from ..queue_selectors import JointSupport, joint_contact_choices, joint_support_get
 
@@ -96,18 +102,17 @@ class PolicyForm(forms.Form):
 
 
 def _role_initial(data: JointSupport, role_id: str | None, agency_id: int) -> dict:
-    for _agency, roles in data.roles_by_agency:
-        for role in roles:
-            if str(role.public_id) == role_id and role.agency_id == agency_id:
-                return {
-                    "joint_role": role.public_id,
-                    "role": role.role,
-                    "note": role.note,
-                    "contact_user": role.contact_user_id,
-                    "contact_name": role.contact_name,
-                    "period_from": role.period_from,
-                    "period_until": role.period_until,
-                }
+    for role in data.roles_of(agency_id):
+        if str(role.public_id) == role_id:
+            return {
+                "joint_role": role.public_id,
+                "role": role.role,
+                "note": role.note,
+                "contact_user": role.contact_user_id,
+                "contact_name": role.contact_name,
+                "period_from": role.period_from,
+                "period_until": role.period_until,
+            }
     return {"period_from": timezone.localdate()}
 
 
@@ -127,7 +132,7 @@ def _page(
     if policy_form is None and data.may_change:
         current = data.current_policy
         policy_form = PolicyForm(initial={"text": current.text if current else ""})
-    return render(
+    response = render(
         request,
         "referrals/joint.html",
         {
@@ -138,8 +143,14 @@ def _page(
             "policy_form": policy_form,
             "editing": bool(role_form and role_form["joint_role"].value()),
             "policies_newest_first": list(reversed(data.policies)),
+            "not_consented": NOT_CONSENTED,
+            "consent_not_covering": CONSENT_NOT_COVERING,
         },
     )
+    # What the receiving side sees follows today's consent (a withdrawal hides the policy on
+    # the next request): no browser or proxy may keep a copy of the page.
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _joint_url(data: JointSupport, anchor: str) -> str:
@@ -169,15 +180,9 @@ def role_save(request: HttpRequest, public_id: UUID) -> HttpResponse:
     if form.is_valid():
         role = None
         if form.cleaned_data["joint_role"]:
-            role = next(
-                (
-                    r
-                    for _agency, roles in data.roles_by_agency
-                    for r in roles
-                    if r.public_id == form.cleaned_data["joint_role"]
-                ),
-                None,
-            )
+            # Only the viewer's own agency's roles can be changed: look among those alone.
+            own = data.roles_of(request.viewer.membership.agency_id)
+            role = next((r for r in own if r.public_id == form.cleaned_data["joint_role"]), None)
             if role is None:
                 form.add_error(None, _("That role is no longer there. Reload the page."))
         if not form.errors:
