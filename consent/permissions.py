@@ -16,9 +16,16 @@ def is_supervisor_of(viewer: Viewer, agency_id: int) -> bool:
     )
 
 
+def made_disclosure(viewer: Viewer, disclosure: EmergencyDisclosure) -> bool:
+    return disclosure.disclosed_by_id == viewer.user.pk
+
+
 def can_review_emergency(viewer: Viewer, disclosure: EmergencyDisclosure) -> bool:
-    """One of the holding agency's supervisors (主任相談支援員) reviews an emergency disclosure."""
-    return is_supervisor_of(viewer, disclosure.client.agency_id)
+    """One of the holding agency's supervisors (主任相談支援員) reviews an emergency disclosure,
+    and not the one who made it: a review of one's own decision is no review."""
+    return is_supervisor_of(viewer, disclosure.client.agency_id) and not made_disclosure(
+        viewer, disclosure
+    )
 
 
 def can_see_emergency(viewer: Viewer, disclosure: EmergencyDisclosure) -> bool:

@@ -5,7 +5,7 @@ or any consent for a supporter or administrative staff, is a 404."""
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
@@ -16,9 +16,9 @@ from cases.models import Client
 from cases.permissions import can_work_with_clients
 from cases.selectors import client_scope
 
-from .gate import log_denied_attempt
+from .gate import active_emergencies, log_denied_attempt
 from .models import Consent, EmergencyDisclosure
-from .permissions import is_supervisor_of
+from .permissions import can_review_emergency, is_supervisor_of
 
 
 class ConsentStatus:
@@ -135,9 +135,23 @@ def emergency_get(*, viewer: Viewer, public_id: UUID) -> EmergencyDisclosure:
 
 @dataclass(frozen=True)
 class EmergencyOverview:
-    to_review: list[EmergencyDisclosure]  # the agency's own, not reviewed yet (supervisors)
+    # The agency's own not reviewed yet (supervisors only): those this supervisor may review,
+    # and those they made themselves, which another supervisor must review.
+    to_review: list[EmergencyDisclosure]
+    awaiting_another: list[EmergencyDisclosure]
     made: list[EmergencyDisclosure]  # the agency's own, still shared
     received: list[EmergencyDisclosure]  # shared with this agency now: no names here
+
+
+def _active_now(now) -> Exists:
+    """The row is an emergency disclosure running now, by the gate's own rule
+    (``consent.gate.active_emergencies``, asked for the row's client and recipient), so a list
+    cannot disagree with what the gate shows: one not yet begun or ended is not listed."""
+    return Exists(
+        active_emergencies(
+            client=OuterRef("client"), recipient_id=OuterRef("recipient_id"), at=now
+        ).filter(pk=OuterRef("pk"))
+    )
 
 
 def emergency_overview(*, viewer: Viewer) -> EmergencyOverview:
@@ -148,12 +162,13 @@ def emergency_overview(*, viewer: Viewer) -> EmergencyOverview:
     own = EmergencyDisclosure.objects.filter(client__agency_id=agency_id).select_related(
         "client", "recipient", "disclosed_by"
     )
-    active = Q(expires_at__gt=now) & (Q(ended_at__isnull=True) | Q(ended_at__gt=now))
-    to_review = []
+    active = _active_now(now)
+    unreviewed: list[EmergencyDisclosure] = []
     if is_supervisor_of(viewer, agency_id):
-        to_review = list(own.filter(reviewed_at__isnull=True).order_by("disclosed_at", "id"))
+        unreviewed = list(own.filter(reviewed_at__isnull=True).order_by("disclosed_at", "id"))
     return EmergencyOverview(
-        to_review=to_review,
+        to_review=[d for d in unreviewed if can_review_emergency(viewer, d)],
+        awaiting_another=[d for d in unreviewed if not can_review_emergency(viewer, d)],
         made=list(own.filter(active).order_by("-disclosed_at", "-id")[:100]),
         # The recipient's list names no one: the person's name is shown, and logged, only on
         # the live view the row links to.

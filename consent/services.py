@@ -24,7 +24,7 @@ from .models import (
     GivenBy,
     Purpose,
 )
-from .permissions import can_review_emergency
+from .permissions import can_review_emergency, is_supervisor_of
 
 SCAN_TYPES = {"pdf", "jpg", "jpeg", "png", "tif", "tiff"}
 SCAN_MAX_BYTES = 20 * 1024 * 1024
@@ -234,9 +234,15 @@ def emergency_end(*, viewer: Viewer, disclosure: EmergencyDisclosure) -> Emergen
 def emergency_review(
     *, viewer: Viewer, disclosure: EmergencyDisclosure, note: str
 ) -> EmergencyDisclosure:
-    """A supervisor of the holding agency reviews the disclosure afterwards (once)."""
-    if not can_review_emergency(viewer, disclosure):
+    """A supervisor of the holding agency other than the one who made the disclosure reviews
+    it afterwards (once)."""
+    if not is_supervisor_of(viewer, disclosure.client.agency_id):
         raise PermissionDenied
+    if not can_review_emergency(viewer, disclosure):
+        # The one supervisor the rule leaves out is told why, not just refused.
+        raise ValidationError(
+            _("You made this disclosure: another supervisor of your agency must review it.")
+        )
     if not note.strip():
         raise ValidationError({"note": _("Write what you found in the review.")})
     now = timezone.now()

@@ -31,7 +31,7 @@ from .forms import (
 )
 from .gate import active_emergencies
 from .models import Consent, Purpose
-from .permissions import can_review_emergency
+from .permissions import can_review_emergency, is_supervisor_of
 from .selectors import (
     ConsentStatus,
     consent_get,
@@ -189,14 +189,20 @@ def emergency_new(request: HttpRequest, client_id: UUID) -> HttpResponse:
 def _emergency_page(
     request: HttpRequest, disclosure, review_form: EmergencyReviewForm | None = None
 ) -> HttpResponse:
-    can_review = can_review_emergency(request.viewer, disclosure)
+    viewer = request.viewer
+    pending = disclosure.reviewed_at is None
+    can_review = can_review_emergency(viewer, disclosure)
     return render(
         request,
         "consent/emergency_detail.html",
         {
             "disclosure": disclosure,
             "client": disclosure.client,
-            "can_review": can_review and disclosure.reviewed_at is None,
+            "can_review": can_review and pending,
+            # The supervisor who made it is told that another supervisor must review it.
+            "review_by_another": pending
+            and not can_review
+            and is_supervisor_of(viewer, disclosure.client.agency_id),
             "can_end": disclosure.is_active,
             "review_form": review_form or EmergencyReviewForm(),
         },
@@ -211,7 +217,8 @@ def emergency_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def emergency_review(request: HttpRequest, public_id: UUID) -> HttpResponse:
     disclosure = emergency_get(viewer=request.viewer, public_id=public_id)
-    if not can_review_emergency(request.viewer, disclosure):
+    # A supervisor who may not review this one (they made it) is told why by the service.
+    if not is_supervisor_of(request.viewer, disclosure.client.agency_id):
         raise Http404
     form = EmergencyReviewForm(request.POST)
     if form.is_valid():

@@ -92,13 +92,20 @@ class SessionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # The defaults are settings: say them in the language of the request.
+        # The defaults and the limits are settings: say them in the language of the request.
         self.fields["sharing_from"].help_text = gettext(
-            "Empty: %(days)s days before the session."
-        ) % {"days": settings.COUNCIL_SHARING_DAYS_BEFORE}
+            "Empty: %(days)s days before the session. At most %(max)s days before it."
+        ) % {
+            "days": settings.COUNCIL_SHARING_DAYS_BEFORE,
+            "max": settings.COUNCIL_SHARING_MAX_DAYS_BEFORE,
+        }
         self.fields["sharing_until"].help_text = gettext(
-            "Empty: %(days)s days after the session. After this day nothing is shown."
-        ) % {"days": settings.COUNCIL_SHARING_DAYS_AFTER}
+            "Empty: %(days)s days after the session. At most %(max)s days after it. "
+            "After this day nothing is shown."
+        ) % {
+            "days": settings.COUNCIL_SHARING_DAYS_AFTER,
+            "max": settings.COUNCIL_SHARING_MAX_DAYS_AFTER,
+        }
 
     def service_kwargs(self) -> dict:
         return {field: self.cleaned_data[field] for field in self.fields}
@@ -110,7 +117,10 @@ class MinutesForm(forms.Form):
         label=pgettext_lazy("meeting record", "Minutes"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 14}),
-        help_text=_("Shown to the members' caseworkers and supervisors only."),
+        help_text=_(
+            "Shown only to the member agencies' caseworkers and supervisors, between the "
+            "session's sharing dates."
+        ),
     )
 
 

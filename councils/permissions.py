@@ -2,7 +2,8 @@
 
 A council is run by its secretariat (事務局, ``chair_agency``): the secretariat's supervisors keep
 its members and sessions and write the minutes; system admins set councils up and end them and
-may do everything the secretariat does. Caseworkers and supervisors of a *current* member agency
+may do everything the secretariat does except read or write the minutes, which may speak of
+people (``can_read_minutes``). Caseworkers and supervisors of a *current* member agency
 open the council's pages; anyone else gets a 404. Client data on those pages is decided by the
 consent gate alone (``consent.gate``), never here.
 
@@ -78,6 +79,34 @@ def can_put_client_on_agenda(
 ) -> bool:
     """Only the agency holding the record decides to bring its client to the council."""
     return can_put_on_agenda(viewer, session, member_ids) and holds_client(viewer, client)
+
+
+def is_sharing(session: CouncilSession, on: date | None = None) -> bool:
+    """The day is within the session's sharing dates and the council stands."""
+    day = on or timezone.localdate()
+    return session.sharing_from <= day <= session.sharing_until and is_standing(
+        session.council, day
+    )
+
+
+def can_read_minutes(
+    viewer: Viewer, session: CouncilSession, member_ids: set[int] | frozenset[int]
+) -> bool:
+    """The minutes may speak of people, so they reach as far as the agenda and no further:
+    caseworkers and supervisors of an agency that is a member today (the secretariat is one),
+    between the session's sharing dates, while the council stands. Never system admins acting
+    as such, supporters or administrative staff (no client data, docs/consent-gate.md)."""
+    return is_member_staff(viewer, member_ids) and is_sharing(session)
+
+
+def can_write_minutes(
+    viewer: Viewer, session: CouncilSession, member_ids: set[int] | frozenset[int]
+) -> bool:
+    """The secretariat's supervisors, while they may read them: writing over minutes one may
+    not read would be blind, so a system admin who runs the council does not write them."""
+    return can_run_council(viewer, session.council) and can_read_minutes(
+        viewer, session, member_ids
+    )
 
 
 def can_take_off_agenda(viewer: Viewer, item: AgendaItem) -> bool:

@@ -27,7 +27,7 @@ from consent.gate import (
 from consent.models import DataCategory
 
 from .models import AgendaItem, CouncilMember, CouncilSession, SupportCouncil
-from .permissions import can_open_council
+from .permissions import can_open_council, can_read_minutes
 
 
 def _current(day: date) -> Q:
@@ -132,20 +132,35 @@ def agenda_item_get(*, viewer: Viewer, public_id: UUID) -> AgendaItem:
 
 
 @dataclass(frozen=True)
+class SharedCategory:
+    """One category the agenda item shares, as this viewer sees it on the council page."""
+
+    category: str
+    label: str
+    visible: bool  # shown here now: the viewer holds the record or this item shares it now
+    emergency: bool  # shown, and the gate's decision for it is an emergency disclosure
+
+
+@dataclass(frozen=True)
 class AgendaRow:
     """One person on a session's agenda as this viewer may see it now.
 
     ``access`` is the gate's answer (None when the item was taken off and the viewer does not
-    hold the record: nothing was looked at). ``name`` is the person's name only when the gate
-    allows 基本情報, else the "no consent" placeholder; ``reason`` only when the viewer holds
-    the record or this very session shares the person with the viewer's agency now.
+    hold the record: nothing was looked at). The page shows what this very item shares with
+    the viewer's agency now (basis COUNCIL), not what another basis would show elsewhere: the
+    secretariat chose the categories for this meeting, and an emergency disclosure or a consent
+    is for its own purpose. ``name`` is the person's name only when 基本情報 is shown so, else
+    the "no consent" placeholder; ``reason`` only when the viewer holds the record or this item
+    shares the person now. Wherever the gate's decision for a shown category is an emergency
+    disclosure, the row says so (``emergency``).
     """
 
     item: AgendaItem
     access: RecordAccess | None
     name: str
     reason: str | None
-    shared: list[tuple[str, str, bool]]  # (category, label, may the viewer see it now)
+    shared: list[SharedCategory]
+    name_emergency: bool = False
 
     @property
     def withdrawn(self) -> bool:
@@ -156,10 +171,19 @@ class AgendaRow:
         """A link to the live shared record makes sense only when something would show."""
         return self.access is not None and self.access.any and not self.access.is_holder
 
+    @property
+    def record_emergency(self) -> bool:
+        """The live record the row links to shows something under an emergency disclosure."""
+        return self.can_open_record and bool(self.access.emergency)
+
+    @property
+    def emergency(self) -> bool:
+        return self.name_emergency or any(c.emergency for c in self.shared)
+
 
 def _shares_this_item(viewer: Viewer, item: AgendaItem, access: RecordAccess | None) -> bool:
-    """Does this very item share the person with the viewer's agency now? The reason the
-    holder gave the council is shown to members only then."""
+    """Does this very item share the person with the viewer's agency now? What the item
+    shares, and the reason the holder gave the council, are shown to members only then."""
     if access is None or item.withdrawn_at is not None or not access.any:
         return False
     if any(
@@ -167,8 +191,8 @@ def _shares_this_item(viewer: Viewer, item: AgendaItem, access: RecordAccess | N
         for decision in access.decisions.values()
     ):
         return True
-    # Another basis answered first (a consent, or another session sharing the same person):
-    # ask the council rule itself (one query, only in that case).
+    # Another basis answered first (a consent, an emergency disclosure, or another session
+    # sharing the same person): ask the council rule itself (one query, only in that case).
     return (
         council_items(client=item.client, agency_id=viewer.membership.agency_id)
         .filter(pk=item.pk)
@@ -181,15 +205,26 @@ def _row(*, viewer: Viewer, item: AgendaItem, page: str, path: str) -> AgendaRow
     access: RecordAccess | None = None
     if item.withdrawn_at is None or holds_client(viewer, item.client):
         access = open_record(viewer=viewer, client=item.client, page=page, path=path)
-    allowed = access.allows if access is not None else (lambda category: False)
-    name = item.client.full_name if allowed(DataCategory.BASIC) else str(NOT_CONSENTED)
     holder = access is not None and access.is_holder
+    through_item = holder or _shares_this_item(viewer, item, access)
+
+    def visible(category: str) -> bool:
+        return through_item and access.allows(category) and (holder or category in item.categories)
+
+    def emergency(category: str) -> bool:
+        return visible(category) and access.decision(category).basis == Basis.EMERGENCY
+
     return AgendaRow(
         item=item,
         access=access,
-        name=name,
-        reason=item.reason if holder or _shares_this_item(viewer, item, access) else None,
-        shared=[(c, labels[c], allowed(c)) for c in DataCategory.values if c in item.categories],
+        name=item.client.full_name if visible(DataCategory.BASIC) else str(NOT_CONSENTED),
+        reason=item.reason if through_item else None,
+        shared=[
+            SharedCategory(c, labels[c], visible(c), emergency(c))
+            for c in DataCategory.values
+            if c in item.categories
+        ],
+        name_emergency=emergency(DataCategory.BASIC),
     )
 
 
@@ -204,6 +239,16 @@ def session_agenda(
         "withdrawn_at", "added_at", "id"
     )
     return [_row(viewer=viewer, item=item, page=page, path=path) for item in items]
+
+
+def minutes_for(
+    *, viewer: Viewer, session: CouncilSession, member_ids: frozenset[int]
+) -> str | None:
+    """The session's minutes for this viewer, or None when they may not read them
+    (``can_read_minutes``): the page then says only whether minutes were written."""
+    if not can_read_minutes(viewer, session, member_ids):
+        return None
+    return session.minutes
 
 
 def agenda_items_for_client(*, viewer: Viewer, client) -> list[AgendaItem]:

@@ -28,6 +28,7 @@ from .permissions import (
     can_run_council,
     can_set_up_councils,
     can_take_off_agenda,
+    can_write_minutes,
     is_standing,
 )
 from .selectors import current_member_ids
@@ -233,10 +234,22 @@ def _session_dates(
     sharing_from = sharing_from or default_from
     sharing_until = sharing_until or default_until
     errors = {}
+    # The lawful basis is the meeting: what is shared for it may reach only so far from it,
+    # however the secretariat sets the dates (else a session could share until 2099).
+    before = settings.COUNCIL_SHARING_MAX_DAYS_BEFORE
+    after = settings.COUNCIL_SHARING_MAX_DAYS_AFTER
     if sharing_from > held_on:
         errors["sharing_from"] = _("Sharing must start on or before the day of the session.")
+    elif sharing_from < held_on - timedelta(days=before):
+        errors["sharing_from"] = _(
+            "Sharing may start at most %(days)s days before the day of the session."
+        ) % {"days": before}
     if sharing_until < held_on:
         errors["sharing_until"] = _("Sharing must last at least until the day of the session.")
+    elif sharing_until > held_on + timedelta(days=after):
+        errors["sharing_until"] = _(
+            "Sharing may last at most %(days)s days after the day of the session."
+        ) % {"days": after}
     if errors:
         raise ValidationError(errors)
     return held_on, sharing_from, sharing_until
@@ -256,7 +269,8 @@ def council_session_create(
     sharing_until: date | None = None,
 ) -> CouncilSession:
     """A meeting of the council. Its agenda is shared only between the sharing dates
-    (by default from COUNCIL_SHARING_DAYS_BEFORE before to COUNCIL_SHARING_DAYS_AFTER after)."""
+    (by default from COUNCIL_SHARING_DAYS_BEFORE before to COUNCIL_SHARING_DAYS_AFTER after;
+    never more than COUNCIL_SHARING_MAX_DAYS_BEFORE / _AFTER from the session)."""
     council = _require_running(viewer, council)
     held_on, sharing_from, sharing_until = _session_dates(
         held_on=held_on, sharing_from=sharing_from, sharing_until=sharing_until
@@ -315,11 +329,17 @@ def council_session_update(
 def council_minutes_save(
     *, viewer: Viewer, session: CouncilSession, minutes: str
 ) -> CouncilSession:
-    """The secretariat writes the minutes (議事録). They may speak of people: the audit entry
-    records that they changed, not what they say."""
-    if not can_run_council(viewer, session.council):
+    """The secretariat writes the minutes (議事録). They may speak of people: only whoever may
+    read them writes them (between the sharing dates, never a system admin), and the audit
+    entry records that they changed, not what they say."""
+    # Re-read and lock: the sharing dates or the membership may have changed since the form.
+    session = (
+        CouncilSession.objects.select_for_update(of=("self",))
+        .select_related("council")
+        .get(pk=session.pk)
+    )
+    if not can_write_minutes(viewer, session, current_member_ids(council=session.council)):
         raise PermissionDenied
-    session = CouncilSession.objects.select_for_update().get(pk=session.pk)
     session.minutes = minutes.strip()
     session.save(update_fields=["minutes"])
     audit_record(

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from consent.gate import NOT_CONSENTED
+from consent.gate import NOT_CONSENTED, Basis
 from core.forms import add_service_errors
 
 from . import services
@@ -38,6 +38,8 @@ from .permissions import (
     can_run_council,
     can_set_up_councils,
     can_take_off_agenda,
+    can_write_minutes,
+    is_sharing,
 )
 from .selectors import (
     agenda_item_get,
@@ -45,6 +47,7 @@ from .selectors import (
     council_list,
     council_members,
     council_sessions,
+    minutes_for,
     session_agenda,
     session_get,
 )
@@ -286,9 +289,14 @@ def _session_page(
             "withdrawn_rows": [row for row in rows if row.withdrawn],
             "withdrawable": {row.item.pk for row in rows if can_take_off_agenda(viewer, row.item)},
             "can_run": can_run_council(viewer, session.council),
+            "can_write_minutes": can_write_minutes(viewer, session, members),
+            # None: the viewer may not read them; the page says only whether there are any.
+            "minutes": minutes_for(viewer=viewer, session=session, member_ids=members),
+            "has_minutes": bool(session.minutes),
             "agenda_form": agenda_form if may_add else None,
             "not_consented": NOT_CONSENTED,
-            "sharing_now": session.sharing_from <= timezone.localdate() <= session.sharing_until,
+            "emergency_label": Basis.LABELS[Basis.EMERGENCY],
+            "sharing_now": is_sharing(session),
             "today": timezone.localdate(),
         },
     )
@@ -342,10 +350,16 @@ def agenda_withdraw(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def session_minutes(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    session, _members = session_get(viewer=request.viewer, public_id=public_id)
+    """The secretariat writes the minutes. Whoever runs the council opens this page, but the
+    form (and the minutes in it) only while they may read them: never a system admin, never
+    outside the session's sharing dates; the page says why instead."""
+    session, members = session_get(viewer=request.viewer, public_id=public_id)
     _require_running(request, session.council)
-    form = MinutesForm(request.POST or None, initial={"minutes": session.minutes})
-    if request.method == "POST" and form.is_valid():
+    may_write = can_write_minutes(request.viewer, session, members)
+    form = None
+    if may_write:
+        form = MinutesForm(request.POST or None, initial={"minutes": session.minutes})
+    if may_write and request.method == "POST" and form.is_valid():
         try:
             services.council_minutes_save(
                 viewer=request.viewer, session=session, minutes=form.cleaned_data["minutes"]
@@ -355,8 +369,15 @@ def session_minutes(request: HttpRequest, public_id: UUID) -> HttpResponse:
         else:
             messages.success(request, _("The minutes were saved."))
             return redirect(reverse("councils:session", args=[session.public_id]) + "#minutes")
-    return render(
+    response = render(
         request,
         "councils/minutes_form.html",
-        {"form": form, "session": session, "council": session.council},
+        {
+            "form": form,
+            "session": session,
+            "council": session.council,
+            "has_minutes": bool(session.minutes),
+        },
     )
+    response["Cache-Control"] = "private, no-store"
+    return response

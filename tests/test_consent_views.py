@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.template.loader import render_to_string
@@ -16,12 +17,14 @@ from django.utils import timezone, translation
 from django.utils.functional import empty
 from django.utils.translation import gettext
 
+from agencies.models import Role
+from agencies.services import membership_ensure
 from consent.gate import may_share
-from consent.models import Consent, DataCategory
-from consent.selectors import client_consents
-from consent.services import consent_record, consent_withdraw
+from consent.models import Consent, DataCategory, EmergencyDisclosure
+from consent.selectors import client_consents, emergency_overview
+from consent.services import consent_record, consent_withdraw, emergency_disclose, emergency_review
 from consent.storage import private_storage
-from tests.conftest import login_as, viewer_for
+from tests.conftest import login_as, make_user, viewer_for
 
 pytestmark = pytest.mark.django_db
 
@@ -346,3 +349,142 @@ class TestScan:
         login_as(client, tanaka)
 
         assert client.get(reverse("consent:scan", args=[consent.public_id])).status_code == 404
+
+
+# --- Emergency disclosures: the review is another supervisor's -------------------------------
+
+
+@pytest.fixture
+def takahashi(station_a):
+    """高橋: supervisor (主任相談支援員) of station A, who makes an emergency disclosure."""
+    user = make_user("takahashi", "高橋 三郎")
+    membership_ensure(actor=None, user=user, agency=station_a, role=Role.SUPERVISOR)
+    return user
+
+
+@pytest.fixture
+def nakamura(station_a):
+    """中村: the other supervisor of station A."""
+    user = make_user("nakamura", "中村 五郎")
+    membership_ensure(actor=None, user=user, agency=station_a, role=Role.SUPERVISOR)
+    return user
+
+
+def disclose(by, client, to, categories=(BASIC, HEALTH)):
+    return emergency_disclose(
+        viewer=viewer_for(by),
+        client=client,
+        recipient=to,
+        categories=list(categories),
+        reason="自傷の恐れがあり、本人と連絡が取れない",
+    )
+
+
+SELF_REVIEW = "You made this disclosure: another supervisor of your agency must review it."
+
+
+class TestEmergencyReview:
+    def test_the_supervisor_who_made_it_cannot_review_it(self, takahashi, yamamoto, jiritsu_b):
+        disclosure = disclose(takahashi, yamamoto, jiritsu_b)
+
+        with pytest.raises(ValidationError) as refused:
+            emergency_review(viewer=viewer_for(takahashi), disclosure=disclosure, note="妥当")
+
+        assert refused.value.messages == [ja(SELF_REVIEW)]
+        disclosure.refresh_from_db()
+        assert disclosure.reviewed_at is None
+
+    def test_another_supervisor_of_the_agency_reviews_it(
+        self, takahashi, nakamura, yamamoto, jiritsu_b
+    ):
+        disclosure = disclose(takahashi, yamamoto, jiritsu_b)
+
+        emergency_review(viewer=viewer_for(nakamura), disclosure=disclosure, note="妥当だった")
+
+        disclosure.refresh_from_db()
+        assert (disclosure.reviewed_by, disclosure.review_note) == (nakamura, "妥当だった")
+
+    def test_caseworkers_and_other_agencies_supervisors_are_refused(
+        self, tanaka, suzuki, takahashi, yamamoto, jiritsu_b
+    ):
+        disclosure = disclose(takahashi, yamamoto, jiritsu_b)
+        for not_allowed in (tanaka, suzuki):
+            with pytest.raises(PermissionDenied):
+                emergency_review(viewer=viewer_for(not_allowed), disclosure=disclosure, note="x")
+
+    def test_the_page_tells_the_supervisor_who_made_it_that_another_must_review(
+        self, client, takahashi, yamamoto, jiritsu_b
+    ):
+        disclosure = disclose(takahashi, yamamoto, jiritsu_b)
+        login_as(client, takahashi)
+
+        html = client.get(reverse("consent:emergency_detail", args=[disclosure.public_id])).text
+
+        assert 'data-review="by-another"' in html
+        assert ja(SELF_REVIEW) in html
+        assert reverse("consent:emergency_review", args=[disclosure.public_id]) not in html
+
+    def test_a_self_review_posted_anyway_is_refused_on_the_page(
+        self, client, takahashi, yamamoto, jiritsu_b
+    ):
+        disclosure = disclose(takahashi, yamamoto, jiritsu_b)
+        login_as(client, takahashi)
+
+        response = client.post(
+            reverse("consent:emergency_review", args=[disclosure.public_id]),
+            {"note": "自分で確認した"},
+        )
+
+        assert response.status_code == 200
+        assert ja(SELF_REVIEW) in response.text
+        disclosure.refresh_from_db()
+        assert disclosure.reviewed_at is None
+
+    def test_the_other_supervisor_gets_the_review_form(
+        self, client, takahashi, nakamura, yamamoto, jiritsu_b
+    ):
+        disclosure = disclose(takahashi, yamamoto, jiritsu_b)
+        login_as(client, nakamura)
+
+        html = client.get(reverse("consent:emergency_detail", args=[disclosure.public_id])).text
+
+        assert reverse("consent:emergency_review", args=[disclosure.public_id]) in html
+        assert 'data-review="by-another"' not in html
+
+    def test_the_list_gives_the_review_to_the_other_supervisor_only(
+        self, client, takahashi, nakamura, yamamoto, jiritsu_b
+    ):
+        disclosure = disclose(takahashi, yamamoto, jiritsu_b)
+
+        mine = emergency_overview(viewer=viewer_for(takahashi))
+        theirs = emergency_overview(viewer=viewer_for(nakamura))
+
+        assert (mine.to_review, mine.awaiting_another) == ([], [disclosure])
+        assert (theirs.to_review, theirs.awaiting_another) == ([disclosure], [])
+        login_as(client, takahashi)
+        html = client.get(reverse("consent:emergency_list")).text
+        assert 'data-section="awaiting-another"' in html
+        assert 'data-section="to-review"' not in html
+
+
+class TestEmergencyLists:
+    def test_a_disclosure_not_yet_begun_is_not_listed_as_shared_now(
+        self, tanaka, suzuki, yamamoto, jiritsu_b
+    ):
+        # The gate does not show it yet (disclosed_at is later than now): the lists agree.
+        disclosure = disclose(tanaka, yamamoto, jiritsu_b)
+        later = timezone.now() + datetime.timedelta(hours=1)
+        EmergencyDisclosure.objects.filter(pk=disclosure.pk).update(
+            disclosed_at=later, expires_at=later + datetime.timedelta(hours=72)
+        )
+
+        assert emergency_overview(viewer=viewer_for(tanaka)).made == []
+        assert emergency_overview(viewer=viewer_for(suzuki)).received == []
+
+    def test_a_running_disclosure_is_listed_on_both_sides(
+        self, tanaka, suzuki, yamamoto, jiritsu_b
+    ):
+        disclosure = disclose(tanaka, yamamoto, jiritsu_b)
+
+        assert emergency_overview(viewer=viewer_for(tanaka)).made == [disclosure]
+        assert emergency_overview(viewer=viewer_for(suzuki)).received == [disclosure]

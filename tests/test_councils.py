@@ -22,8 +22,10 @@ from agencies.permissions import Viewer
 from audit.models import AccessEntry, AuditEntry
 from cases.services import client_create
 from consent.gate import NOT_CONSENTED, Basis, record_access
+from consent.services import emergency_disclose
 from councils.models import AgendaItem, CouncilMember, CouncilSession
-from councils.selectors import agenda_items_for_client, session_agenda
+from councils.permissions import can_read_minutes
+from councils.selectors import agenda_items_for_client, current_member_ids, session_agenda
 from councils.services import (
     agenda_item_add,
     agenda_item_withdraw,
@@ -31,6 +33,7 @@ from councils.services import (
     council_end,
     council_member_add,
     council_member_leave,
+    council_minutes_save,
     council_session_create,
     council_session_update,
     default_sharing,
@@ -162,6 +165,89 @@ class TestSettingUp:
             today() + days(10),
         )
         assert default_sharing(today()) == (today() - days(3), today() + days(10))
+
+    def test_sharing_may_not_start_more_than_the_limit_before_the_session(
+        self, council, suzuki, settings
+    ):
+        settings.COUNCIL_SHARING_MAX_DAYS_BEFORE = 30
+        with pytest.raises(ValidationError) as error:
+            council_session_create(
+                viewer=viewer_for(suzuki),
+                council=council,
+                held_on=today(),
+                sharing_from=today() - days(31),
+            )
+
+        assert error.value.message_dict == {
+            "sharing_from": [
+                ja("Sharing may start at most %(days)s days before the day of the session.")
+                % {"days": 30}
+            ]
+        }
+        assert not CouncilSession.objects.exists()
+        # The limit itself is allowed.
+        at_limit = council_session_create(
+            viewer=viewer_for(suzuki),
+            council=council,
+            held_on=today(),
+            sharing_from=today() - days(30),
+        )
+        assert at_limit.sharing_from == today() - days(30)
+
+    def test_sharing_may_not_last_more_than_the_limit_after_the_session(
+        self, council, suzuki, settings
+    ):
+        settings.COUNCIL_SHARING_MAX_DAYS_AFTER = 30
+        with pytest.raises(ValidationError) as error:
+            council_session_create(
+                viewer=viewer_for(suzuki),
+                council=council,
+                held_on=today(),
+                sharing_until=datetime.date(2099, 12, 31),
+            )
+
+        assert error.value.message_dict == {
+            "sharing_until": [
+                ja("Sharing may last at most %(days)s days after the day of the session.")
+                % {"days": 30}
+            ]
+        }
+        at_limit = council_session_create(
+            viewer=viewer_for(suzuki),
+            council=council,
+            held_on=today(),
+            sharing_until=today() + days(30),
+        )
+        assert at_limit.sharing_until == today() + days(30)
+
+    def test_the_limits_follow_the_settings(self, council, suzuki, settings):
+        settings.COUNCIL_SHARING_MAX_DAYS_BEFORE = 7
+        settings.COUNCIL_SHARING_MAX_DAYS_AFTER = 10
+        with pytest.raises(ValidationError) as error:
+            council_session_create(
+                viewer=viewer_for(suzuki),
+                council=council,
+                held_on=today(),
+                sharing_from=today() - days(8),
+                sharing_until=today() + days(11),
+            )
+
+        assert set(error.value.message_dict) == {"sharing_from", "sharing_until"}
+
+    def test_moving_a_session_cannot_stretch_its_sharing_either(self, session, suzuki, settings):
+        settings.COUNCIL_SHARING_MAX_DAYS_AFTER = 30
+        with pytest.raises(ValidationError) as error:
+            council_session_update(
+                viewer=viewer_for(suzuki),
+                session=session,
+                held_on=today(),
+                title="第3回",
+                sharing_until=today() + days(365),
+            )
+
+        assert "sharing_until" in error.value.message_dict
+        session.refresh_from_db()
+        assert session.sharing_until == default_sharing(today())[1]
 
     def test_an_ended_council_takes_no_session(self, council, sysadmin, suzuki):
         council_end(viewer=system(sysadmin), council=council)
@@ -511,6 +597,49 @@ class TestForms:
         assert 'value="臨時会議"' in text
         assert not CouncilSession.objects.exists()
 
+    def test_sharing_beyond_the_limit_is_refused_on_the_page_with_what_was_typed(
+        self, client, council, suzuki, settings
+    ):
+        settings.COUNCIL_SHARING_MAX_DAYS_AFTER = 30
+        login_as(client, suzuki)
+
+        response = client.post(
+            reverse("councils:session_create", args=[council.public_id]),
+            {
+                "held_on": today().isoformat(),
+                "title": "臨時会議",
+                "sharing_from": today().isoformat(),
+                "sharing_until": "2099-12-31",
+            },
+        )
+
+        text = response.content.decode()
+        assert response.status_code == 200
+        message = ja("Sharing may last at most %(days)s days after the day of the session.") % {
+            "days": 30
+        }
+        assert message in text
+        assert 'value="臨時会議"' in text
+        assert 'value="2099-12-31"' in text
+        assert f'value="{today().isoformat()}"' in text
+        assert not CouncilSession.objects.exists()
+
+    def test_the_session_form_says_the_limits(self, client, council, suzuki, settings):
+        settings.COUNCIL_SHARING_MAX_DAYS_BEFORE = 21
+        settings.COUNCIL_SHARING_MAX_DAYS_AFTER = 28
+        login_as(client, suzuki)
+
+        text = client.get(reverse("councils:session_create", args=[council.public_id])).content
+        text = text.decode()
+
+        before = ja("Empty: %(days)s days before the session. At most %(max)s days before it.")
+        after = ja(
+            "Empty: %(days)s days after the session. At most %(max)s days after it. "
+            "After this day nothing is shown."
+        )
+        assert before % {"days": settings.COUNCIL_SHARING_DAYS_BEFORE, "max": 21} in text
+        assert after % {"days": settings.COUNCIL_SHARING_DAYS_AFTER, "max": 28} in text
+
     def test_putting_on_the_agenda_through_the_page(self, client, session, tanaka, yamamoto):
         login_as(client, tanaka)
 
@@ -644,6 +773,206 @@ class TestPostsByTheWrongPeople:
         assert response.status_code == 302
         assert record_access(viewer=viewer_for(suzuki), client=yamamoto).shown == []
         assert AuditEntry.objects.filter(action="council.ended").count() == 1
+
+
+MINUTES = "山本さんの母親の通院について協議した"
+
+
+def write_minutes(suzuki, session, text=MINUTES):
+    return council_minutes_save(viewer=viewer_for(suzuki), session=session, minutes=text)
+
+
+def move_sharing_into_the_past(suzuki, session):
+    """Held 20 days ago: with the default dates its sharing has ended."""
+    council_session_update(
+        viewer=viewer_for(suzuki), session=session, held_on=today() - days(20), title="第3回"
+    )
+
+
+class TestMinutes:
+    @pytest.mark.parametrize("persona", ["suzuki", "tanaka"])
+    def test_member_staff_read_them_between_the_sharing_dates(
+        self, request, client, session, suzuki, persona
+    ):
+        write_minutes(suzuki, session)
+        login_as(client, request.getfixturevalue(persona))
+
+        text = client.get(session_url(session)).content.decode()
+
+        assert MINUTES in text
+        assert "data-minutes-withheld" not in text
+
+    @pytest.mark.parametrize("persona", ["suzuki", "tanaka"])
+    def test_they_are_hidden_once_the_sharing_dates_have_passed(
+        self, request, client, session, suzuki, persona
+    ):
+        write_minutes(suzuki, session)
+        move_sharing_into_the_past(suzuki, session)
+        login_as(client, request.getfixturevalue(persona))
+
+        text = client.get(session_url(session)).content.decode()
+
+        assert MINUTES not in text
+        assert "data-minutes-withheld" in text
+        assert ja("Minutes have been written.") in text
+
+    def test_they_are_hidden_before_the_sharing_dates(self, client, council, suzuki, tanaka):
+        later = council_session_create(
+            viewer=viewer_for(suzuki), council=council, held_on=today() + days(5)
+        )
+        write_minutes(suzuki, later, "事前の打ち合わせメモ")
+        council_session_update(
+            viewer=viewer_for(suzuki), session=later, held_on=today() + days(20), title=""
+        )
+        login_as(client, tanaka)
+
+        text = client.get(session_url(later)).content.decode()
+
+        assert "事前の打ち合わせメモ" not in text
+        assert "data-minutes-withheld" in text
+
+    def test_a_system_admin_sees_that_they_exist_and_not_what_they_say(
+        self, client, session, suzuki, sysadmin
+    ):
+        write_minutes(suzuki, session)
+        login_as(client, sysadmin)
+
+        page = client.get(session_url(session))
+        form = client.get(reverse("councils:minutes", args=[session.public_id]))
+
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert MINUTES not in text
+        assert ja("Minutes have been written.") in text
+        # The council is still theirs to administer.
+        assert reverse("councils:session_edit", args=[session.public_id]) in text
+        assert reverse("councils:minutes", args=[session.public_id]) not in text
+        assert form.status_code == 200
+        assert MINUTES not in form.content.decode()
+        assert 'name="minutes"' not in form.content.decode()
+
+    def test_a_system_admin_cannot_write_over_them(self, client, session, suzuki, sysadmin):
+        write_minutes(suzuki, session)
+        login_as(client, sysadmin)
+
+        response = client.post(
+            reverse("councils:minutes", args=[session.public_id]), {"minutes": "上書き"}
+        )
+
+        assert response.status_code == 200
+        session.refresh_from_db()
+        assert session.minutes == MINUTES
+        with pytest.raises(PermissionDenied):
+            council_minutes_save(viewer=system(sysadmin), session=session, minutes="上書き")
+
+    def test_the_secretariat_neither_reads_nor_writes_them_after_the_sharing_dates(
+        self, client, session, suzuki
+    ):
+        write_minutes(suzuki, session)
+        move_sharing_into_the_past(suzuki, session)
+        login_as(client, suzuki)
+
+        form = client.get(reverse("councils:minutes", args=[session.public_id]))
+
+        assert MINUTES not in form.content.decode()
+        assert 'name="minutes"' not in form.content.decode()
+        with pytest.raises(PermissionDenied):
+            write_minutes(suzuki, session, "後から")
+        session.refresh_from_db()
+        assert session.minutes == MINUTES
+
+    def test_nothing_once_the_council_ended(self, client, session, suzuki, sysadmin):
+        write_minutes(suzuki, session)
+        council_end(viewer=system(sysadmin), council=session.council)
+        login_as(client, suzuki)
+
+        assert MINUTES not in client.get(session_url(session)).content.decode()
+
+    @pytest.mark.parametrize("persona", ["ito", "kato", "sysadmin"])
+    def test_the_rule_leaves_out_supporters_administrative_staff_and_system_admins(
+        self, request, session, persona
+    ):
+        user = request.getfixturevalue(persona)
+        viewer = system(user) if persona == "sysadmin" else viewer_for(user)
+
+        assert not can_read_minutes(viewer, session, current_member_ids(council=session.council))
+
+
+class TestEmergencyOnTheCouncilPage:
+    """An emergency disclosure (個人情報保護法 27条1項2号) to a member agency is for protecting life
+    or body: the council page shows what the agenda item shares, and marks the emergency
+    wherever the page leads to it."""
+
+    def disclose(self, tanaka, yamamoto, to, categories):
+        return emergency_disclose(
+            viewer=viewer_for(tanaka),
+            client=yamamoto,
+            recipient=to,
+            categories=categories,
+            reason="自傷の恐れがあり、本人と連絡が取れない",
+        )
+
+    def test_a_name_disclosed_in_an_emergency_is_not_put_on_the_council_page(
+        self, client, session, tanaka, suzuki, yamamoto, jiritsu_b
+    ):
+        agenda_item_add(
+            viewer=viewer_for(tanaka),
+            session=session,
+            client=yamamoto,
+            categories=["consultation"],
+            reason="相談内容のみ共有",
+        )
+        self.disclose(tanaka, yamamoto, jiritsu_b, ["basic"])
+        assert (
+            record_access(viewer=viewer_for(suzuki), client=yamamoto).decision("basic").basis
+            == Basis.EMERGENCY
+        )
+        login_as(client, suzuki)
+
+        text = client.get(session_url(session)).content.decode()
+
+        assert "山本 太郎" not in text
+        with translation.override("ja"):
+            assert str(NOT_CONSENTED) in text
+        # The live record the row links to shows the name under the emergency: the row says so.
+        assert "data-record-emergency" in text
+        assert ja("Emergency (APPI Art. 27(1)(ii))") in text
+        assert "border-danger" in text
+
+    def test_after_the_sharing_dates_an_emergency_does_not_bring_the_name_back(
+        self, client, item, tanaka, suzuki, yamamoto, jiritsu_b
+    ):
+        self.disclose(tanaka, yamamoto, jiritsu_b, ["basic", "health"])
+        move_sharing_into_the_past(suzuki, item.session)
+        login_as(client, suzuki)
+
+        text = client.get(session_url(item.session)).content.decode()
+
+        assert "山本 太郎" not in text
+        assert "母親が高齢で" not in text
+        assert "data-record-emergency" in text
+
+    def test_what_the_item_shares_shows_as_council_and_the_emergency_stands_out(
+        self, client, item, tanaka, suzuki, yamamoto, jiritsu_b
+    ):
+        self.disclose(tanaka, yamamoto, jiritsu_b, ["health"])
+        login_as(client, suzuki)
+
+        text = client.get(session_url(item.session)).content.decode()
+
+        assert "山本 太郎" in text
+        assert 'data-basis="emergency"' not in text  # 基本情報 and 相談内容 come from the council
+        assert "data-record-emergency" in text  # the live record also shows 心身の状況
+        entry = AccessEntry.objects.get(client=yamamoto, user=suzuki)
+        assert entry.basis == f"{Basis.COUNCIL},{Basis.EMERGENCY}"
+
+    def test_without_an_emergency_nothing_is_marked(self, client, item, suzuki):
+        login_as(client, suzuki)
+
+        text = client.get(session_url(item.session)).content.decode()
+
+        assert "data-record-emergency" not in text
+        assert "border-danger" not in text
 
 
 class TestForTheClientPage:
