@@ -278,11 +278,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 
 # Reminders: links in emails need the address people open Tsunagu at. A failed email is retried
-# after REMINDERS_RETRY_BACKOFF_SECONDS, doubling each time up to the maximum, at most
-# REMINDERS_SEND_MAX_ATTEMPTS tries in all. A row claimed by a sender and still unsent after
+# after REMINDERS_RETRY_BACKOFF_SECONDS, doubling each time up to the maximum; a transient
+# failure (the server down, a timeout, a 4xx) for as long as it lasts, a permanent refusal (a
+# 5xx for the recipient or the data) REMINDERS_SEND_MAX_ATTEMPTS tries in all, after which the
+# row waits, given up, for an operator. A row claimed by a sender and still unsent after
 # REMINDERS_CLAIM_GRACE_SECONDS belongs to a dead sender and may be claimed again; the
 # reconciler runs every REMINDERS_RECONCILE_SECONDS and re-queues such rows and rows whose
-# message was lost. Tests make all of these seconds.
+# message was lost (a row put on the broker is not put there again within the grace period).
+# Tests make all of these seconds.
 BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000")
 REMINDERS_RETRY_BACKOFF_SECONDS = env_int("REMINDERS_RETRY_BACKOFF_SECONDS", 60)
 REMINDERS_RETRY_BACKOFF_MAX_SECONDS = env_int("REMINDERS_RETRY_BACKOFF_MAX_SECONDS", 30 * 60)
@@ -301,10 +304,17 @@ for _name, _value in (
     if _value < 1:
         raise ImproperlyConfigured(f"{_name}={_value} must be at least 1.")
 # A sender holds a claim for one SMTP exchange; the grace must outlast it, or a slow server
-# could see the same reminder claimed twice.
+# could see the same reminder claimed twice. EMAIL_TIMEOUT bounds each socket operation, not the
+# exchange: a plain exchange waits for six replies before its data is accepted (the greeting on
+# connect, EHLO, MAIL FROM, RCPT TO, DATA and the end of the data), each up to EMAIL_TIMEOUT, and
+# STARTTLS and AUTH add more. So the grace must be longer than six timeouts; the defaults (600 s
+# against 30 s) leave room for those too.
 _email_timeout = env_int("EMAIL_TIMEOUT", 30)
-if _email_timeout >= REMINDERS_CLAIM_GRACE_SECONDS:
-    raise ImproperlyConfigured("REMINDERS_CLAIM_GRACE_SECONDS must be longer than EMAIL_TIMEOUT.")
+if 6 * _email_timeout >= REMINDERS_CLAIM_GRACE_SECONDS:
+    raise ImproperlyConfigured(
+        "REMINDERS_CLAIM_GRACE_SECONDS must be longer than 6 × EMAIL_TIMEOUT (one SMTP "
+        "exchange is several socket operations, each with its own timeout)."
+    )
 if REMINDERS_RETRY_BACKOFF_MAX_SECONDS >= CELERY_BROKER_VISIBILITY_TIMEOUT:
     # A retry waiting longer than the visibility timeout would be redelivered while it waits.
     raise ImproperlyConfigured(

@@ -1,8 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import DeliveryPreference, Reminder
 from .selectors import reminder_queue_summary, reminder_states
+from .services import reminders_requeue_given_up
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -15,6 +17,7 @@ class StateFilter(admin.SimpleListFilter):
             ("in_flight", _("In flight")),
             ("sent", _("Sent")),
             ("failed", _("Failed")),
+            ("gave_up", _("Gave up")),
             ("cancelled", _("Cancelled")),
         ]
 
@@ -27,8 +30,9 @@ class StateFilter(admin.SimpleListFilter):
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
-    """For operators: the queue by kind — pending, in flight, sent, failed with the error,
-    cancelled — above the rows themselves."""
+    """For operators: the queue by kind — pending, in flight, sent, failed with the error (and
+    of those, given up), cancelled — above the rows themselves; given-up rows can be sent
+    again."""
 
     list_display = (
         "kind",
@@ -41,16 +45,38 @@ class ReminderAdmin(admin.ModelAdmin):
         "sent_at",
         "cancelled_at",
         "failed_at",
+        "gave_up_at",
         "attempts",
         "short_error",
     )
     list_filter = (StateFilter, "kind", "target_type")
     readonly_fields = [f.name for f in Reminder._meta.fields]
     list_select_related = ("recipient",)
+    actions = ["requeue_given_up"]
 
     @admin.display(description=_("error"))
     def short_error(self, reminder: Reminder) -> str:
         return reminder.error[:200]
+
+    @admin.action(description=_("Send the selected given-up reminders again"))
+    def requeue_given_up(self, request, queryset):
+        ids = list(queryset.values_list("id", flat=True))
+        count = reminders_requeue_given_up(actor=request.user, ids=ids)
+        if count:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d given-up reminder will be sent again.",
+                    "%(count)d given-up reminders will be sent again.",
+                    count,
+                )
+                % {"count": count},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request, _("None of the selected reminders had been given up."), messages.WARNING
+            )
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "queue_summary": reminder_queue_summary()}

@@ -1,4 +1,5 @@
-"""Reminders: one row per (kind, target, due date, recipient), so none is ever created twice.
+"""Reminders: one live row per (kind, target, due date, recipient), so none is ever created
+twice. A cancelled row does not count: when its condition comes back, the reminder is made anew.
 
 The row holds no personal information: the text a person reads is built when it is shown, from
 the kind and the target, and the email says only which kinds and how many.
@@ -61,13 +62,24 @@ class Reminder(models.Model):
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # The server refused this email for good (a 5xx for the recipient or the data) as many
+    # times as REMINDERS_SEND_MAX_ATTEMPTS: no sender tries again until an operator re-queues
+    # it. A transient failure (SMTP down, a 4xx) never sets this: it is retried until it goes.
+    gave_up_at = models.DateTimeField(_("gave up at"), null=True, blank=True)
+    # When a sweep or the reconciler last put the row on the broker (or a failed send queued
+    # its retry, for the moment the retry is due): neither queues it again within the grace
+    # period, so a backlog does not fill Redis with copies of the same message.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")
         constraints = [
+            # Live rows only: a row cancelled because its condition went (a meeting moved off
+            # tomorrow, a case closed) must not stop the same reminder when it comes back.
             models.UniqueConstraint(
                 fields=["kind", "target_type", "target_id", "due_on", "recipient"],
+                condition=Q(cancelled_at__isnull=True),
                 name="reminder_once",
             ),
         ]

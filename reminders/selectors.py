@@ -197,13 +197,16 @@ class QueueRow:
     in_flight: int
     sent: int
     failed: int
+    gave_up: int  # of the failed, those refused for good (until an operator re-queues them)
     cancelled: int
 
 
 def reminder_states(*, now=None) -> dict[str, Q]:
     """Each state of the queue as a condition: pending (waiting, a digest or a retry's backoff
     included), in flight (claimed by a live sender), sent, failed (the last try failed; the
-    error is on the row), cancelled (the condition went away before sending)."""
+    error is on the row; "gave up" among them: refused for good as often as allowed, so no
+    sender tries again until an operator re-queues it), cancelled (the condition went away
+    before sending)."""
     now = now or timezone.now()
     claimed = Q(claimed_at__gte=now - timedelta(seconds=settings.REMINDERS_CLAIM_GRACE_SECONDS))
     open_ = Q(sent_at__isnull=True, cancelled_at__isnull=True)
@@ -212,6 +215,7 @@ def reminder_states(*, now=None) -> dict[str, Q]:
         "in_flight": open_ & claimed,
         "sent": Q(sent_at__isnull=False),
         "failed": open_ & ~claimed & ~Q(failed_at=None),
+        "gave_up": open_ & ~Q(gave_up_at=None),
         "cancelled": Q(cancelled_at__isnull=False, sent_at__isnull=True),
     }
 

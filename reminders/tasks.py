@@ -21,7 +21,8 @@ def sweep() -> int:
     """Create the due reminders, then hand every sendable one to ``send_due``.
 
     Enqueuing all sendable rows (not only the new ones) also picks up digests whose hour has
-    come and rows a failed send gave back.
+    come and rows held over a day off; rows already on the broker within the grace period
+    (a retry waiting, a message from the last run) are not queued again.
     """
     created = reminders_sweep()
     for ids in reminder_pending_id_chunks():
@@ -29,8 +30,9 @@ def sweep() -> int:
     return created
 
 
-# Retries are bounded by the rows' own attempts (REMINDERS_SEND_MAX_ATTEMPTS): a row past them
-# is never claimed again, so the task stops retrying once nothing it can send is left.
+# A transient failure (SMTP down) is retried for as long as it lasts, at the capped backoff;
+# rows refused for good REMINDERS_SEND_MAX_ATTEMPTS times are given up (not in failed_ids), so
+# the task stops once nothing it can still send is left.
 @shared_task(bind=True, max_retries=None)
 def send_due(self, reminder_ids: list[int]) -> int:
     result = reminders_send_due(ids=reminder_ids)
@@ -42,7 +44,8 @@ def send_due(self, reminder_ids: list[int]) -> int:
 
 @shared_task
 def reconcile() -> int:
-    """Re-queue the reminders left unsent a grace period after they were due to go."""
+    """Re-queue the reminders left unsent a grace period after they were due to go (and not
+    queued within it)."""
     queued = 0
     for ids in reminder_late_id_chunks():
         send_due.delay(ids)

@@ -148,17 +148,29 @@ def test_no_contact_does_not_fire_within_30_days_of_the_last_contact(tanaka, cas
 
 
 @pytest.fixture
-def sent_introduction(tanaka, suzuki, yamamoto_case, jiritsu_b):
+def sent_tsunagi(tanaka, suzuki, yamamoto_case, jiritsu_b):
+    """田中 sends 山本's つなぎ to 自立相談 B, with 山本's written consent to pass the basic and
+    consultation information: a referral 自立相談 B can open and must answer."""
+    from consent.services import consent_record
     from referrals.services import referral_draft, referral_send
 
+    consent_record(
+        viewer=viewer_for(tanaka),
+        client=yamamoto_case.client,
+        recipient=jiritsu_b,
+        purpose="referral",
+        categories=["basic", "consultation"],
+        method="written",
+    )
     referral = referral_draft(
         viewer=viewer_for(tanaka),
         client=yamamoto_case.client,
         fields={
-            "type": "introduction",
+            "type": "tsunagi",
             "to_agency": jiritsu_b,
             "reason": "就労の相談",
             "client_wishes": "話を聞いてみたい",
+            "categories": ["basic", "consultation"],
         },
     )
     return referral_send(viewer=viewer_for(tanaka), referral=referral)
@@ -166,22 +178,20 @@ def sent_introduction(tanaka, suzuki, yamamoto_case, jiritsu_b):
 
 @pytest.mark.django_db
 def test_an_unanswered_referral_reminds_the_receiving_supervisors_until_answered(
-    suzuki, sent_introduction
+    suzuki, sent_tsunagi
 ):
     from referrals.models import Referral
     from referrals.services import referral_decline
 
     # Sent three weeks ago: well past 3 business days, whatever the holidays.
-    Referral.objects.filter(pk=sent_introduction.pk).update(
-        sent_at=timezone.now() - timedelta(days=21)
-    )
+    Referral.objects.filter(pk=sent_tsunagi.pk).update(sent_at=timezone.now() - timedelta(days=21))
 
     reminders_sweep(today=today())
     assert {(k, u) for k, u, _d in live()} == {(Kind.REFERRAL_UNANSWERED, "suzuki")}
 
     referral_decline(
         viewer=viewer_for(suzuki),
-        referral=Referral.objects.get(pk=sent_introduction.pk),
+        referral=Referral.objects.get(pk=sent_tsunagi.pk),
         reason="対象外",
     )
     reminders_sweep(today=today())
@@ -189,7 +199,7 @@ def test_an_unanswered_referral_reminds_the_receiving_supervisors_until_answered
 
 
 @pytest.mark.django_db
-def test_a_referral_sent_today_is_not_yet_unanswered(suzuki, sent_introduction):
+def test_a_referral_sent_today_is_not_yet_unanswered(suzuki, sent_tsunagi):
     reminders_sweep(today=today())
     assert live(Kind.REFERRAL_UNANSWERED) == set()
 
@@ -377,7 +387,7 @@ def test_sending_rechecks_the_condition_and_sends_nothing_when_it_has_gone(
     ids = list(Reminder.objects.values_list("id", flat=True))
 
     log_contact(tanaka, yamamoto_case, next_in=7)  # logged after the sweep, before sending
-    result = reminders_send_due(ids=ids, today=today())
+    result = reminders_send_due(ids=ids)
 
     assert result.sent == 0
     assert mailoutbox == []
@@ -394,8 +404,8 @@ def test_the_email_names_kinds_and_counts_but_no_client(tanaka, yamamoto_case, m
     reminders_sweep(today=today())
     ids = list(Reminder.objects.values_list("id", flat=True))
 
-    assert reminders_send_due(ids=ids, today=today()).sent == 1
-    assert reminders_send_due(ids=ids, today=today()).sent == 0  # a retry sends nothing
+    assert reminders_send_due(ids=ids).sent == 1
+    assert reminders_send_due(ids=ids).sent == 0  # a retry sends nothing
 
     (message,) = mailoutbox
     assert message.to == ["tanaka@example.jp"]
@@ -419,7 +429,7 @@ def test_a_failed_email_is_put_back_for_a_retry(tanaka, yamamoto_case, settings)
         }
     }
 
-    result = reminders_send_due(ids=ids, today=today())
+    result = reminders_send_due(ids=ids)
 
     assert result.failed_ids == ids
     reminder = Reminder.objects.get()
@@ -427,6 +437,269 @@ def test_a_failed_email_is_put_back_for_a_retry(tanaka, yamamoto_case, settings)
     assert reminder.failed_at is not None
     assert reminder.error
     assert reminder.attempts == 1
+
+
+# --- A real SMTP server in this process: refusals, outages, the re-check at send time ---------
+
+
+class Smtp:
+    """aiosmtpd on loopback, in this process. ``rcpt_reply`` is what it answers to RCPT TO (None:
+    accept); ``on_message`` runs (in a thread of its own, as Django's ORM needs) when a message
+    is accepted, with its recipient's address. Stopped and started again on the same port, it is
+    an SMTP server that is down, then back."""
+
+    def __init__(self):
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.rcpt_reply: str | None = None
+        self.on_message = None
+        self.received: list[str] = []
+        self._controller = None
+
+    def start(self):
+        import asyncio
+
+        from aiosmtpd.controller import Controller
+
+        server = self
+
+        class Handler:
+            async def handle_RCPT(self, smtp, session, envelope, address, rcpt_options):  # noqa: N802
+                if server.rcpt_reply:
+                    return server.rcpt_reply
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, smtp, session, envelope):  # noqa: N802
+                server.received.extend(envelope.rcpt_tos)
+                if server.on_message is not None:
+                    await asyncio.to_thread(server._run, envelope.rcpt_tos[0])
+                return "250 Message accepted for delivery"
+
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def _run(self, address: str) -> None:
+        try:
+            self.on_message(address)
+        finally:
+            connection.close()
+
+    def stop(self):
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@pytest.fixture
+def smtp(settings):
+    """The in-process SMTP server, and the app's mail going to it."""
+    server = Smtp()
+    server.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": server.port, "use_tls": False, "timeout": 5},
+        }
+    }
+    yield server
+    server.stop()
+
+
+def overdue_reminder(user, case):
+    """``user`` has an email address and ``case`` a planned contact three days overdue."""
+    user.email = f"{user.username}@example.jp"
+    user.save()
+    log_contact(user, case, days_ago=10, next_in=-3)
+
+
+def another_caseworker_with_a_case(station, username="takahashi", full_name="高橋 次郎"):
+    from agencies.models import Role
+    from agencies.services import membership_ensure
+    from cases.services import case_open, client_create
+
+    user = make_user(username, full_name)
+    membership_ensure(actor=None, user=user, agency=station, role=Role.CASEWORKER)
+    person = client_create(
+        viewer=viewer_for(user),
+        duplicate_confirmed=True,
+        fields={"full_name": "小林 一郎", "full_name_kana": "コバヤシ イチロウ"},
+    )
+    case = case_open(
+        viewer=viewer_for(user),
+        client=person,
+        fields={"origin": "family", "opened_on": today() - timedelta(days=20)},
+        topics=["hikikomori"],
+        main_topic="hikikomori",
+        primary_worker=user,
+    )
+    return user, case
+
+
+def send_hours_later(ids, hours: int):
+    # Each try an hour after the first: past the capped backoff, so each call may try again.
+    return reminders_send_due(ids=ids, now=timezone.now() + timedelta(hours=hours))
+
+
+@pytest.mark.django_db
+def test_a_permanent_refusal_stops_after_the_last_try_and_waits_in_the_queue_for_an_operator(
+    client, sysadmin, tanaka, yamamoto_case, smtp, settings, django_capture_on_commit_callbacks
+):
+    from audit.models import AuditEntry
+
+    settings.REMINDERS_SEND_MAX_ATTEMPTS = 3
+    overdue_reminder(tanaka, yamamoto_case)
+    reminders_sweep(today=today())
+    ids = list(Reminder.objects.values_list("id", flat=True))
+    smtp.rcpt_reply = "550 5.1.1 Mailbox unavailable"
+
+    results = [send_hours_later(ids, hours) for hours in range(1, 6)]
+
+    assert [r.failed_ids for r in results[:2]] == [ids, ids]  # tries 1 and 2: retried
+    assert results[2].gave_up_ids == ids  # the third refusal is the last
+    assert [r.failed_ids + r.gave_up_ids for r in results[3:]] == [[], []]  # never tried again
+    reminder = Reminder.objects.get()
+    assert (reminder.attempts, reminder.sent_at) == (3, None)
+    assert reminder.gave_up_at is not None
+    assert "550" in reminder.error
+    assert smtp.received == []
+
+    # The operator sees it, given up, with the error, and sends it again once it is fixed.
+    client.force_login(sysadmin)
+    changelist = reverse("admin:reminders_reminder_changelist")
+    page = client.get(changelist).content.decode()
+    row = page.split(f'data-kind="{Kind.NEXT_CONTACT_OVERDUE}"')[1].split("</tr>")[0]
+    assert row.split('class="gave-up">')[1].split("<")[0] == "1"
+    assert "Mailbox unavailable" in client.get(changelist + "?state=gave_up").content.decode()
+    assert "Mailbox unavailable" not in client.get(changelist + "?state=sent").content.decode()
+
+    with django_capture_on_commit_callbacks() as callbacks:  # the send is a nudge after commit
+        response = client.post(
+            changelist, {"action": "requeue_given_up", "_selected_action": [reminder.pk]}
+        )
+    assert response.status_code == 302
+    assert len(callbacks) == 1
+    reminder.refresh_from_db()
+    assert (reminder.gave_up_at, reminder.attempts) == (None, 0)
+    assert AuditEntry.objects.filter(action="reminders.requeued", actor=sysadmin).count() == 1
+
+    smtp.rcpt_reply = None
+    assert send_hours_later(ids, 6).sent == 1
+    assert smtp.received == ["tanaka@example.jp"]
+
+
+@pytest.mark.django_db
+def test_only_a_system_admin_requeues_given_up_reminders(tanaka, yamamoto_case):
+    from django.core.exceptions import PermissionDenied
+
+    from reminders.services import reminders_requeue_given_up
+
+    overdue_reminder(tanaka, yamamoto_case)
+    reminders_sweep(today=today())
+    Reminder.objects.update(gave_up_at=timezone.now(), failed_at=timezone.now())
+
+    with pytest.raises(PermissionDenied):
+        reminders_requeue_given_up(actor=tanaka, ids=[Reminder.objects.get().pk])
+    assert Reminder.objects.get().gave_up_at is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("outage", ["451 4.3.0 Try again later", "server down"])
+def test_a_transient_failure_is_retried_past_the_maximum_and_delivered_when_it_ends(
+    tanaka, yamamoto_case, smtp, settings, outage
+):
+    settings.REMINDERS_SEND_MAX_ATTEMPTS = 3
+    overdue_reminder(tanaka, yamamoto_case)
+    reminders_sweep(today=today())
+    ids = list(Reminder.objects.values_list("id", flat=True))
+    if outage == "server down":
+        smtp.stop()
+    else:
+        smtp.rcpt_reply = outage
+
+    results = [send_hours_later(ids, hours) for hours in range(1, 7)]
+
+    assert [r.failed_ids for r in results] == [ids] * 6  # six tries, twice the maximum
+    reminder = Reminder.objects.get()
+    assert (reminder.attempts, reminder.gave_up_at, reminder.sent_at) == (6, None, None)
+
+    if outage == "server down":
+        smtp.start()
+    smtp.rcpt_reply = None
+    assert send_hours_later(ids, 7).sent == 1
+    assert smtp.received == ["tanaka@example.jp"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_condition_gone_while_the_batch_is_being_sent_is_not_emailed(
+    station_a, tanaka, yamamoto_case, smtp
+):
+    takahashi, takahashis_case = another_caseworker_with_a_case(station_a)
+    overdue_reminder(tanaka, yamamoto_case)
+    overdue_reminder(takahashi, takahashis_case)
+    reminders_sweep(today=today())
+    ids = list(Reminder.objects.values_list("id", flat=True))
+    assert len(ids) == 2
+    others = {
+        "tanaka@example.jp": (takahashi, takahashis_case),
+        "takahashi@example.jp": (tanaka, yamamoto_case),
+    }
+
+    def the_other_logs_their_contact(address):
+        # While the first email is being delivered, the other caseworker reaches their client.
+        smtp.on_message = None
+        log_contact(*others[address], next_in=14)
+
+    smtp.on_message = the_other_logs_their_contact
+
+    result = reminders_send_due(ids=ids)
+
+    assert (result.sent, result.cancelled) == (1, 1)
+    (first,) = smtp.received
+    other = Reminder.objects.get(recipient=others[first][0])
+    assert other.sent_at is None
+    assert other.cancelled_at is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cases", [1, 3])
+def test_sending_takes_the_same_queries_for_one_reminder_or_three(
+    tanaka, station_a, yamamoto_case, mailoutbox, cases
+):
+    from cases.services import case_open, client_create
+
+    overdue_reminder(tanaka, yamamoto_case)
+    for number in range(cases - 1):
+        person = client_create(
+            viewer=viewer_for(tanaka),
+            duplicate_confirmed=True,
+            fields={"full_name": f"相談者 {number}", "full_name_kana": "ソウダンシャ"},
+        )
+        case = case_open(
+            viewer=viewer_for(tanaka),
+            client=person,
+            fields={"origin": "family"},
+            topics=["hikikomori"],
+            main_topic="hikikomori",
+            primary_worker=tanaka,
+        )
+        log_contact(tanaka, case, days_ago=10, next_in=-3)
+    reminders_sweep(today=today())
+    ids = list(Reminder.objects.values_list("id", flat=True))
+    assert len(ids) == cases
+
+    with CaptureQueriesContext(connection) as queries:
+        assert reminders_send_due(ids=ids).sent == cases
+
+    assert len(mailoutbox) == 1
+    # The batch's pending ids; the claim (savepoint, the rows locked, claimed, released, read
+    # with their person, preference and agency); the re-check of their one kind (the agencies'
+    # thresholds, the cases still overdue); marked sent.
+    assert len(queries) == 9, [q["sql"][:90] for q in queries]
 
 
 # --- A real worker process --------------------------------------------------------------------
@@ -620,13 +893,11 @@ def test_the_list_names_the_person_of_the_agencys_own_record(
 
 @pytest.mark.django_db
 def test_an_unanswered_referral_names_the_sending_agency_not_the_person(
-    client, suzuki, sent_introduction
+    client, suzuki, sent_tsunagi
 ):
     from referrals.models import Referral
 
-    Referral.objects.filter(pk=sent_introduction.pk).update(
-        sent_at=timezone.now() - timedelta(days=21)
-    )
+    Referral.objects.filter(pk=sent_tsunagi.pk).update(sent_at=timezone.now() - timedelta(days=21))
     reminders_sweep(today=today())
     login_as(client, suzuki)
 
@@ -765,13 +1036,13 @@ def test_the_engines_timings_come_from_the_environment(tmp_path):
         tmp_path,
         REDIS_URL="redis://127.0.0.1:1/0",
         CELERY_BROKER_VISIBILITY_TIMEOUT="8",
-        REMINDERS_CLAIM_GRACE_SECONDS="3",
+        REMINDERS_CLAIM_GRACE_SECONDS="13",
         EMAIL_TIMEOUT="2",
         REMINDERS_RETRY_BACKOFF_SECONDS="1",
         REMINDERS_RETRY_BACKOFF_MAX_SECONDS="2",
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["8", "3", "1"]
+    assert done.stdout.split() == ["8", "13", "1"]
 
 
 @pytest.mark.parametrize(
@@ -779,8 +1050,10 @@ def test_the_engines_timings_come_from_the_environment(tmp_path):
     [
         {"REMINDERS_CLAIM_GRACE_SECONDS": "soon"},
         {"REMINDERS_CLAIM_GRACE_SECONDS": "0"},
-        # A claim must not be taken for abandoned while its SMTP exchange may still be going on.
+        # A claim must not be taken for abandoned while its SMTP exchange may still be going on:
+        # one exchange is several socket operations, each with its own timeout.
         {"REMINDERS_CLAIM_GRACE_SECONDS": "20", "EMAIL_TIMEOUT": "30"},
+        {"REMINDERS_CLAIM_GRACE_SECONDS": "180", "EMAIL_TIMEOUT": "30"},
         # A retry waiting longer than the visibility timeout would be delivered twice.
         {"CELERY_BROKER_VISIBILITY_TIMEOUT": "60", "REMINDERS_RETRY_BACKOFF_MAX_SECONDS": "600"},
     ],

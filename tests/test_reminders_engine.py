@@ -155,7 +155,8 @@ class Workers:
             "TSUNAGU_VAR_DIR": str(self.tmp_path),
             "SECRET_KEY": "reminder-engine-test-secret-key-reminder-engine-test",
             "CELERY_BROKER_VISIBILITY_TIMEOUT": "8",
-            "REMINDERS_CLAIM_GRACE_SECONDS": "3",
+            # The grace must outlast six socket timeouts (config/settings.py): 13 > 6 × 2.
+            "REMINDERS_CLAIM_GRACE_SECONDS": "13",
             "EMAIL_TIMEOUT": "2",
             "REMINDERS_RETRY_BACKOFF_SECONDS": "1",
             "REMINDERS_RETRY_BACKOFF_MAX_SECONDS": "2",

@@ -6,6 +6,7 @@ Personas: 田中 tanaka (caseworker, station A), 木村 kimura (supervisor, stat
 (supervisor, 自立相談 B), 伊藤 ito (supporter, station A), 山田 yamada (roster admin, A).
 """
 
+import time
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from reminders.services import (
     next_delivery,
     reminder_claim_unsent,
     reminder_late_id_chunks,
+    reminder_pending_id_chunks,
     reminders_send_due,
     reminders_sweep,
 )
@@ -51,22 +53,38 @@ def kimura(station_a):
 # --- First interview not confirmed ------------------------------------------------------------
 
 
-@pytest.fixture
-def accepted_introduction(tanaka, suzuki, yamamoto_case, jiritsu_b):
-    """田中 introduces 山本 to 自立相談 B; 鈴木 accepts (and so is its assigned worker)."""
-    from referrals.services import referral_accept, referral_draft, referral_send
+def tsunagi_sent(tanaka, yamamoto_case, jiritsu_b, *, kind="tsunagi"):
+    """田中 sends 山本's referral to 自立相談 B: a つなぎ with 山本's written consent to the basic
+    and consultation information, or an introduction (nothing sent, no consent needed)."""
+    from consent.services import consent_record
+    from referrals.services import referral_draft, referral_send
 
-    referral = referral_draft(
-        viewer=viewer_for(tanaka),
-        client=yamamoto_case.client,
-        fields={
-            "type": "introduction",
-            "to_agency": jiritsu_b,
-            "reason": "就労の相談",
-            "client_wishes": "話を聞いてみたい",
-        },
-    )
-    referral = referral_send(viewer=viewer_for(tanaka), referral=referral)
+    fields = {
+        "type": kind,
+        "to_agency": jiritsu_b,
+        "reason": "就労の相談",
+        "client_wishes": "話を聞いてみたい",
+    }
+    if kind != "introduction":
+        consent_record(
+            viewer=viewer_for(tanaka),
+            client=yamamoto_case.client,
+            recipient=jiritsu_b,
+            purpose="referral",
+            categories=["basic", "consultation"],
+            method="written",
+        )
+        fields["categories"] = ["basic", "consultation"]
+    referral = referral_draft(viewer=viewer_for(tanaka), client=yamamoto_case.client, fields=fields)
+    return referral_send(viewer=viewer_for(tanaka), referral=referral)
+
+
+@pytest.fixture
+def accepted_tsunagi(tanaka, suzuki, yamamoto_case, jiritsu_b):
+    """田中 refers 山本 to 自立相談 B with consent; 鈴木 accepts (and so is its assigned worker)."""
+    from referrals.services import referral_accept
+
+    referral = tsunagi_sent(tanaka, yamamoto_case, jiritsu_b)
     return referral_accept(viewer=viewer_for(suzuki), referral=referral)
 
 
@@ -79,13 +97,13 @@ def accepted_on(referral, day: date) -> None:
 
 @pytest.mark.django_db
 def test_first_interview_not_confirmed_reminds_both_sides_after_10_business_days_then_stops(
-    tanaka, suzuki, accepted_introduction
+    tanaka, suzuki, accepted_tsunagi
 ):
     from referrals.services import referral_confirm_first_contact
 
     # Accepted on Monday 2025-04-28: Golden Week (4/29, 5/3–5/6 with the 振替休日) does not
     # count, so 10 business days have passed on 2025-05-15 and it is late on 5/16, the 11th.
-    accepted_on(accepted_introduction, date(2025, 4, 28))
+    accepted_on(accepted_tsunagi, date(2025, 4, 28))
 
     reminders_sweep(today=date(2025, 5, 15))
     assert live() == set()
@@ -98,7 +116,7 @@ def test_first_interview_not_confirmed_reminds_both_sides_after_10_business_days
     }
 
     referral_confirm_first_contact(
-        viewer=viewer_for(suzuki), referral=accepted_introduction, on=date(2025, 5, 16)
+        viewer=viewer_for(suzuki), referral=accepted_tsunagi, on=date(2025, 5, 16)
     )
     reminders_sweep(today=date(2025, 5, 19))
     assert live() == set()
@@ -106,7 +124,7 @@ def test_first_interview_not_confirmed_reminds_both_sides_after_10_business_days
 
 @pytest.mark.django_db
 def test_each_side_counts_with_its_own_agencys_business_days(
-    tanaka, suzuki, station_a, jiritsu_b, accepted_introduction
+    tanaka, suzuki, station_a, jiritsu_b, accepted_tsunagi
 ):
     # Station A waits only 2 business days; 自立相談 B keeps the default 10.
     agency_reminder_settings_update(
@@ -114,10 +132,37 @@ def test_each_side_counts_with_its_own_agencys_business_days(
         agency=station_a,
         fields={"first_contact_business_days": 2},
     )
-    accepted_on(accepted_introduction, date(2025, 6, 2))  # a Monday
+    accepted_on(accepted_tsunagi, date(2025, 6, 2))  # a Monday
 
     reminders_sweep(today=date(2025, 6, 5))  # Thursday: 3 business days later
     assert live() == {(Kind.FIRST_CONTACT_UNCONFIRMED, "tanaka", date(2025, 6, 5))}
+
+
+@pytest.mark.django_db
+def test_an_introduction_is_neither_unanswered_nor_waiting_for_a_first_interview(
+    tanaka, suzuki, yamamoto_case, jiritsu_b
+):
+    # 紹介のみ: the person gets the contact and nothing is sent, so 自立相談 B cannot open it,
+    # let alone answer it, and there is no first interview for the agencies to confirm.
+    from referrals.models import Referral
+    from referrals.services import referral_accept
+
+    introduction = tsunagi_sent(tanaka, yamamoto_case, jiritsu_b, kind="introduction")
+    weeks_ago = timezone.now() - timedelta(days=21)
+    Referral.objects.filter(pk=introduction.pk).update(sent_at=weeks_ago)
+    reminders_sweep(today=today())
+    assert live() == set()
+
+    referral_accept(viewer=viewer_for(suzuki), referral=introduction)
+    Referral.objects.filter(pk=introduction.pk).update(answered_at=weeks_ago)
+    reminders_sweep(today=today())
+    assert live() == set()
+
+    # The same three weeks for a つなぎ: both remind.
+    tsunagi = tsunagi_sent(tanaka, yamamoto_case, jiritsu_b)
+    Referral.objects.filter(pk=tsunagi.pk).update(sent_at=weeks_ago)
+    reminders_sweep(today=today())
+    assert {k for k, _u, _d in live()} == {Kind.REFERRAL_UNANSWERED}
 
 
 def make_admin(agency):
@@ -134,7 +179,7 @@ def make_admin(agency):
 @pytest.mark.django_db
 @pytest.mark.parametrize(("closed", "due"), [(True, date(2026, 1, 6)), (False, date(2025, 12, 30))])
 def test_the_year_end_closure_is_the_agencys_choice(
-    tanaka, suzuki, jiritsu_b, accepted_introduction, closed, due
+    tanaka, suzuki, jiritsu_b, accepted_tsunagi, closed, due
 ):
     # 自立相談 B answers within 1 business day of the sending, Friday 2025-12-26.
     from referrals.models import Referral, Status
@@ -145,7 +190,7 @@ def test_the_year_end_closure_is_the_agencys_choice(
         fields={"referral_alert_business_days": 1, "closed_year_end": closed},
     )
     sent = at(2025, 12, 26, 10)
-    Referral.objects.filter(pk=accepted_introduction.pk).update(
+    Referral.objects.filter(pk=accepted_tsunagi.pk).update(
         status=Status.SENT, sent_at=sent, answered_at=None
     )
 
@@ -177,12 +222,40 @@ def test_an_emergency_disclosure_reminds_the_holding_supervisors_daily_until_rev
     assert live() == {(Kind.EMERGENCY_REVIEW, "kimura", today())}  # not 自立相談 B's 鈴木
 
     reminders_sweep(today=today() + timedelta(days=1))  # the next day: again
-    assert live() == {(Kind.EMERGENCY_REVIEW, "kimura", today() + timedelta(days=1))}
+    # Yesterday's stays too (its condition still holds): it may not have been emailed yet.
+    assert live() == {
+        (Kind.EMERGENCY_REVIEW, "kimura", today()),
+        (Kind.EMERGENCY_REVIEW, "kimura", today() + timedelta(days=1)),
+    }
     assert Reminder.objects.filter(kind=Kind.EMERGENCY_REVIEW).count() == 2
 
     emergency_review(viewer=viewer_for(kimura), disclosure=disclosure, note="妥当だった")
     reminders_sweep(today=today() + timedelta(days=2))
     assert live() == set()
+
+
+@pytest.mark.django_db
+def test_the_supervisor_who_made_the_disclosure_is_not_asked_to_review_it(
+    kimura, station_a, yamamoto_case, jiritsu_b
+):
+    from agencies.models import Role
+    from agencies.services import membership_ensure
+    from consent.services import emergency_disclose
+
+    morita = make_user("morita", "森田 主任")
+    membership_ensure(actor=None, user=morita, agency=station_a, role=Role.SUPERVISOR)
+    emergency_disclose(
+        viewer=viewer_for(kimura),
+        client=yamamoto_case.client,
+        recipient=jiritsu_b,
+        categories=["basic"],
+        reason="本人の命に危険があり、連絡がつかない",
+    )
+
+    reminders_sweep(today=today())
+
+    # Another supervisor must review it (consent.permissions.can_review_emergency).
+    assert live() == {(Kind.EMERGENCY_REVIEW, "morita", today())}
 
 
 # --- Meeting tomorrow -------------------------------------------------------------------------
@@ -600,3 +673,227 @@ def test_the_dashboard_shows_unread_reminders_that_open_where_they_lead(
     assert response["Location"] == reverse("cases:client", args=[yamamoto_case.client.public_id])
     page = client.get(reverse("cases:caseload")).content.decode()
     assert 'id="caseload-reminders"' not in page
+
+
+# --- Held for a digest or a day off: still sent, checked as of its own day --------------------
+
+
+def meeting_on(day: date, host, participants):
+    from cases.services import meeting_save
+
+    return meeting_save(
+        viewer=viewer_for(host),
+        meeting=None,
+        fields={"held_on": day, "place": "会議室"},
+        participant_agencies=[],
+        participant_users=participants,
+    )
+
+
+def with_email(user, **preference):
+    user.email = f"{user.username}@example.jp"
+    user.save()
+    if preference:
+        delivery_preference_save(viewer=viewer_for(user), **preference)
+    return user
+
+
+@pytest.mark.django_db
+def test_a_monday_meeting_held_over_the_weekend_is_emailed_on_monday_and_never_cancelled(
+    tanaka, mailoutbox
+):
+    with_email(tanaka, delivery=Delivery.IMMEDIATE, hour=8, quiet_on_days_off=True)
+    meeting_on(date(2025, 6, 9), tanaka, [tanaka])  # a Monday
+
+    reminders_sweep(today=date(2025, 6, 8), now=at(2025, 6, 8, 10))  # Sunday: due, held over
+    (reminder,) = Reminder.objects.all()
+    assert reminder.send_after == at(2025, 6, 9, 8)
+    assert reminders_send_due(ids=[reminder.id], now=at(2025, 6, 8, 10, 5)).sent == 0
+
+    # Monday morning: the meeting is today, no longer "tomorrow", but it was on the day the
+    # reminder was due, so the sweep keeps it and it goes out.
+    reminders_sweep(today=date(2025, 6, 9), now=at(2025, 6, 9, 8, 5))
+    assert reminders_send_due(ids=[reminder.id], now=at(2025, 6, 9, 8, 5)).sent == 1
+
+    reminder.refresh_from_db()
+    assert reminder.cancelled_at is None
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_digest_after_its_hour_still_brings_the_meeting_the_next_morning(tanaka, mailoutbox):
+    with_email(tanaka, delivery=Delivery.DIGEST, hour=7, quiet_on_days_off=False)
+    meeting_on(date(2025, 6, 11), tanaka, [tanaka])
+
+    reminders_sweep(today=date(2025, 6, 10), now=at(2025, 6, 10, 9))  # the digest went at 7
+    (reminder,) = Reminder.objects.all()
+    assert reminder.send_after == at(2025, 6, 11, 7)
+
+    reminders_sweep(today=date(2025, 6, 11), now=at(2025, 6, 11, 7, 2))
+    assert reminders_send_due(ids=[reminder.id], now=at(2025, 6, 11, 7, 2)).sent == 1
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_held_reminder_whose_meeting_moved_is_still_cancelled(tanaka, mailoutbox):
+    from cases.services import meeting_save
+
+    with_email(tanaka, delivery=Delivery.IMMEDIATE, hour=8, quiet_on_days_off=True)
+    meeting = meeting_on(date(2025, 6, 9), tanaka, [tanaka])
+    reminders_sweep(today=date(2025, 6, 8), now=at(2025, 6, 8, 10))
+
+    meeting_save(
+        viewer=viewer_for(tanaka),
+        meeting=meeting,
+        fields={"held_on": date(2025, 6, 16)},
+        participant_agencies=[],
+        participant_users=[tanaka],
+    )
+    reminders_sweep(today=date(2025, 6, 9), now=at(2025, 6, 9, 8, 5))
+
+    assert Reminder.objects.get().cancelled_at is not None
+    assert reminders_send_due(ids=[Reminder.objects.get().id], now=at(2025, 6, 9, 8, 5)).sent == 0
+    assert mailoutbox == []
+
+
+# --- A cancelled reminder does not block the same one coming back ------------------------------
+
+
+@pytest.mark.django_db
+def test_a_meeting_moved_away_and_back_reminds_again_once(tanaka, mailoutbox):
+    from django.db import IntegrityError, transaction
+
+    from cases.services import meeting_save
+
+    with_email(tanaka)
+    tomorrow = today() + timedelta(days=1)
+    meeting = meeting_on(tomorrow, tanaka, [tanaka])
+
+    def move(day):
+        meeting_save(
+            viewer=viewer_for(tanaka),
+            meeting=meeting,
+            fields={"held_on": day},
+            participant_agencies=[],
+            participant_users=[tanaka],
+        )
+        reminders_sweep(today=today())
+
+    reminders_sweep(today=today())
+    move(today() + timedelta(days=7))
+    assert live() == set()
+    move(tomorrow)  # back the same day: the reminder is made again
+
+    assert live() == {(Kind.MEETING_TOMORROW, "tanaka", today())}
+    assert Reminder.objects.count() == 2  # the cancelled one and the new one
+    ids = list(Reminder.objects.values_list("id", flat=True))
+    assert reminders_send_due(ids=ids).sent == 1
+    reminders_sweep(today=today())
+    assert Reminder.objects.count() == 2
+    assert reminders_send_due(ids=ids).sent == 0
+    assert len(mailoutbox) == 1
+
+    # Still never two live rows for one key.
+    live_row = Reminder.objects.get(cancelled_at=None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Reminder.objects.create(
+            kind=live_row.kind,
+            target_type=live_row.target_type,
+            target_id=live_row.target_id,
+            due_on=live_row.due_on,
+            recipient=live_row.recipient,
+            agency=live_row.agency,
+            created_at=timezone.now(),
+        )
+
+
+# --- A retry keeps the person's days off ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("meeting", "failed", "closed", "retry"),
+    [
+        # Friday 23:59, two minutes' backoff: Saturday, so Monday at the person's hour.
+        (date(2025, 6, 7), at(2025, 6, 6, 23, 59), True, at(2025, 6, 9, 8)),
+        # Monday 12/28 23:59 into 年末年始: an agency closed then holds it to 1/4 …
+        (date(2026, 12, 29), at(2026, 12, 28, 23, 59), True, at(2027, 1, 4, 8)),
+        # … one open then (its own choice) retries on 12/29 as due.
+        (date(2026, 12, 29), at(2026, 12, 28, 23, 59), False, at(2026, 12, 29, 0, 1)),
+    ],
+)
+def test_a_retry_is_held_over_the_persons_days_off_by_their_agencys_calendar(
+    tanaka, yamada, station_a, settings, meeting, failed, closed, retry
+):
+    settings.REMINDERS_RETRY_BACKOFF_SECONDS = 120
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},  # refused: transient
+        }
+    }
+    agency_reminder_settings_update(
+        viewer=viewer_for(yamada), agency=station_a, fields={"closed_year_end": closed}
+    )
+    with_email(tanaka, delivery=Delivery.IMMEDIATE, hour=8, quiet_on_days_off=True)
+    meeting_on(meeting, tanaka, [tanaka])
+    reminders_sweep(today=failed.date(), now=failed)
+    (reminder,) = Reminder.objects.all()
+
+    result = reminders_send_due(ids=[reminder.id], now=failed)
+
+    assert result.failed_ids == [reminder.id]
+    reminder.refresh_from_db()
+    assert reminder.send_after == retry
+    assert reminders_send_due(ids=[reminder.id], now=failed + timedelta(minutes=3)).sent == 0
+
+
+def test_the_days_off_follow_the_agencys_year_end_choice():
+    quiet = DeliveryPreference(delivery=Delivery.IMMEDIATE, hour=9, quiet_on_days_off=True)
+    moment = at(2026, 12, 29, 10)
+    assert next_delivery(preference=quiet, now=moment) == at(2027, 1, 4, 9)
+    assert next_delivery(preference=quiet, now=moment, closed_year_end=False) == moment
+
+
+# --- Each row goes on the broker once per grace period ----------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_sendable_reminder_is_queued_once_per_grace_period(
+    tanaka, tanakas_overdue_reminder, settings
+):
+    settings.REMINDERS_CLAIM_GRACE_SECONDS = 60
+    reminders_sweep(today=today())
+    (reminder,) = Reminder.objects.all()
+
+    assert list(reminder_pending_id_chunks()) == [[reminder.id]]
+    # The next sweep (five minutes on, its message still waiting behind a backlog): not again.
+    assert list(reminder_pending_id_chunks()) == []
+
+    # Its message was lost: past the grace, the reconciler queues it once more, and only once.
+    Reminder.objects.update(
+        queued_at=timezone.now() - timedelta(minutes=2),
+        send_after=timezone.now() - timedelta(minutes=3),
+    )
+    assert list(reminder_late_id_chunks()) == [[reminder.id]]
+    assert list(reminder_late_id_chunks()) == []
+    assert list(reminder_pending_id_chunks()) == []
+
+
+@pytest.mark.django_db
+def test_a_failed_emails_rows_are_left_to_its_own_retry(tanaka, tanakas_overdue_reminder, settings):
+    settings.REMINDERS_RETRY_BACKOFF_SECONDS = 1
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
+        }
+    }
+    reminders_sweep(today=today())
+    ids = list(Reminder.objects.values_list("id", flat=True))
+    assert reminders_send_due(ids=ids).failed_ids == ids  # the task will retry in a second
+
+    time.sleep(1.2)  # the backoff is over: the row may be sent again …
+    assert Reminder.objects.get().send_after <= timezone.now()
+    # … by the task's own retry: a sweep now does not queue a second message for it.
+    assert list(reminder_pending_id_chunks()) == []
