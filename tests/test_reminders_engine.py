@@ -445,6 +445,54 @@ def test_smtp_down_is_retried_with_backoff_and_delivered_when_it_comes_back(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_emergency_disclosure_emails_the_supervisors_at_once_without_waiting_for_the_beat(
+    station_a, jiritsu_b, tanaka, yamamoto_case, workers, smtp
+):
+    """The disclosure's commit nudges a sweep (no beat runs here): the worker creates the review
+    reminder and emails the holding agency's supervisor within seconds, naming no one."""
+    from agencies.models import Role
+    from agencies.services import membership_ensure
+    from config.celery import app
+    from consent.services import emergency_disclose
+
+    redis_url = os.environ["REDIS_URL"]
+    sink = smtp()
+    supervisor = make_user("kimura", "木村 主任")
+    supervisor.email = "kimura@example.jp"
+    supervisor.save()
+    membership_ensure(actor=None, user=supervisor, agency=station_a, role=Role.SUPERVISOR)
+    workers.start(redis_url=redis_url, smtp_port=sink.port)
+    # This process's nudges go to the test's own queue, as the workers' own do.
+    default_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = workers.queue
+    try:
+        emergency_disclose(
+            viewer=viewer_for(tanaka),
+            client=yamamoto_case.client,
+            recipient=jiritsu_b,
+            categories=["basic"],
+            reason="本人の命に危険があり、連絡がつかない",
+        )
+        wait_for(
+            lambda: sink.recipients() == ["kimura@example.jp"],
+            timeout=30,
+            what=f"the supervisor's email\n{workers.logs()}",
+        )
+    finally:
+        app.conf.task_default_queue = default_queue
+    reminder = Reminder.objects.get()
+    assert (reminder.kind, reminder.recipient, reminder.sent_at is not None) == (
+        Kind.EMERGENCY_REVIEW,
+        supervisor,
+        True,
+    )
+    text = text_of(sink.received()[0])
+    assert "/reminders/" in text
+    for personal in ("山本", "ヤマモト", "090-0000-1111", "命に危険"):
+        assert personal not in text
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_demo_emails_its_reminders_within_a_minute_of_the_worker_starting(
     settings, tmp_path, workers, smtp
 ):
