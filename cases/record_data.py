@@ -65,15 +65,20 @@ def record_data(client: Client, categories: list[str]) -> dict[str, Any]:
             "contact_note": client.contact_note,
         }
     if DataCategory.HOUSEHOLD in categories and client.household_id:
-        snapshot["household"] = [
-            {
-                "relationship": m.relationship,
-                "birth_year": m.birth_year,
-                "lives_together": m.lives_together,
-                "in_withdrawal": m.in_withdrawal,
-            }
-            for m in HouseholdMember.objects.filter(household_id=client.household_id)
-        ]
+        # The members by relationship (never by name: they did not consent) and what the holder
+        # noted about the household as a whole.
+        snapshot["household"] = {
+            "members": [
+                {
+                    "relationship": m.relationship,
+                    "birth_year": m.birth_year,
+                    "lives_together": m.lives_together,
+                    "in_withdrawal": m.in_withdrawal,
+                }
+                for m in HouseholdMember.objects.filter(household_id=client.household_id)
+            ],
+            "note": client.household.note,
+        }
     case = client.cases.exclude(stage=Stage.CLOSED).first()
     topics = topics_by_category([t.topic for t in case.topics.all()]) if case is not None else {}
     if DataCategory.CONSULTATION in categories and case is not None:
@@ -144,7 +149,9 @@ def _basic_rows(data: dict) -> list[tuple[str, str]]:
     ]
 
 
-def _household_rows(members: list) -> list[tuple[str, str]]:
+def _household_rows(data: dict | list) -> list[tuple[str, str]]:
+    # Referrals sent before the household's note was shared keep a plain list of members.
+    members = data if isinstance(data, list) else data.get("members", [])
     rows = []
     for member in members:
         parts = []
@@ -154,6 +161,8 @@ def _household_rows(members: list) -> list[tuple[str, str]]:
         if member.get("in_withdrawal"):
             parts.append(str(_("in a hikikomori state")))
         rows.append((_label(Relationship.choices, member.get("relationship")), "、".join(parts)))
+    if isinstance(data, dict) and data.get("note"):
+        rows.append((_("Note on the household"), data["note"]))
     return rows
 
 

@@ -676,7 +676,9 @@ class SharedRecord:
 def shared_record_get(*, viewer: Viewer, public_id: UUID) -> SharedRecord:
     """The live view of a partner's record. The gate decides and logs the look (or the refused
     attempt); an agency with no link and no basis gets a 404."""
-    client = Client.objects.select_related("agency").filter(public_id=public_id).first()
+    client = (
+        Client.objects.select_related("agency", "household").filter(public_id=public_id).first()
+    )
     if client is None:
         raise Http404
     access = open_record(viewer=viewer, client=client)

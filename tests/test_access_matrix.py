@@ -140,6 +140,7 @@ def sentinels(state: str) -> dict[str, tuple[str, ...]]:
     number = STATES.index(state) + 1
     return {
         BASIC: (f"ZQ{tag}NAMEQZ", f"099-4{number}{number}7-20{number}1"),
+        HOUSEHOLD: (f"ZQ{tag}HOUSEHOLDQZ",),
         CONSULTATION: (f"ZQ{tag}SUMMARYQZ", f"ZQ{tag}NOTESQZ"),
         PLAN: (f"ZQ{tag}PLANWORDSQZ",),
     }
@@ -784,6 +785,7 @@ def _client(state: str, *, agencies: dict, users: dict, session) -> dict:
         },
     )
     plan_update(viewer=hv, plan=plan, client_words=marks[PLAN][0], review_on=None)
+    household_save(viewer=hv, client=client, postal_code="", address="", note=marks[HOUSEHOLD][0])
     return {
         "client": client.public_id,
         "client_pk": client.pk,
