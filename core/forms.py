@@ -1,5 +1,10 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_noop
+
+# Django 6.1's label for a select's empty choice has no Japanese translation in Django itself
+# yet: named here so that makemessages keeps our catalogue's translation of it.
+BLANK_CHOICE_LABEL = gettext_noop("- Select an option -")
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:

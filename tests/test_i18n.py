@@ -4,6 +4,10 @@ import gettext
 import re
 from pathlib import Path
 
+from django.urls import reverse
+
+from tests.conftest import login_as
+
 PO = Path(__file__).resolve().parent.parent / "locale" / "ja" / "LC_MESSAGES" / "django.po"
 
 
@@ -50,3 +54,13 @@ def test_the_compiled_catalogue_matches_the_source():
         if "\\" not in msgid and compiled(msgid, context) != msgstr.replace('\\"', '"')
     ]
     assert stale == [], "run manage.py compilemessages"
+
+
+def test_a_selects_empty_choice_is_in_japanese(client, tanaka):
+    # Django 6.1's "- Select an option -" has no Japanese in Django itself: ours supplies it.
+    login_as(client, tanaka)
+
+    page = client.get(reverse("cases:client_create")).content.decode()
+
+    assert ">選択してください</option>" in page
+    assert "Select an option" not in page
