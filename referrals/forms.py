@@ -7,16 +7,20 @@ missing consent. The person's wishes are kept exactly as typed (no stripping).
 """
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership
 from cases.forms.clients import DateInput
 from consent.models import Consent, DataCategory
 
-from .models import NEEDS_CONSENT, ReferralType, Urgency
+from .models import NEEDS_CONSENT, JointRoleKind, ReferralType, Status, Urgency
+from .selectors import INCOMING, QUEUE_STATUSES, UNASSIGNED, QueueQuery
 
 
 @dataclass(frozen=True)
@@ -218,4 +222,167 @@ class RecordsFilterForm(forms.Form):
         label=_("Client name or reading"),
         required=False,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+
+# --- The supervisors' queues ----------------------------------------------------------------------
+
+MAX_AGE_FILTER = 250  # business days: about a year
+
+
+def worker_choices(workers: list[Membership]) -> list[tuple[str, str]]:
+    return [(str(m.user.pk), m.user.full_name) for m in workers]
+
+
+class QueueFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(s, label) for s, label in Status.choices if s in QUEUE_STATUSES],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    type = forms.ChoiceField(
+        label=gettext_lazy("Type"),
+        choices=[("", gettext_lazy("All types")), *ReferralType.choices],
+        required=False,
+    )
+    urgency = forms.ChoiceField(
+        label=gettext_lazy("Urgency"),
+        choices=[("", gettext_lazy("Any urgency")), *Urgency.choices],
+        required=False,
+    )
+    worker = forms.ChoiceField(label=gettext_lazy("Assigned worker"), required=False)
+    min_age = forms.IntegerField(
+        label=gettext_lazy("Business days since sent, at least"),
+        min_value=0,
+        max_value=MAX_AGE_FILTER,
+        required=False,
+    )
+    overdue = forms.BooleanField(
+        label=gettext_lazy("Only unanswered past the limit"), required=False
+    )
+
+    def __init__(self, *args, direction: str, workers: list[Membership], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = worker_choices(workers)
+        if direction == INCOMING:
+            self.fields["worker"].choices = [
+                ("", gettext_lazy("Anyone")),
+                (UNASSIGNED, gettext_lazy("Not assigned yet")),
+                *choices,
+            ]
+        else:
+            self.fields["worker"].label = gettext_lazy("Sent by")
+            self.fields["worker"].choices = [("", gettext_lazy("Anyone")), *choices]
+
+    def query(self) -> QueueQuery:
+        """The filters that were valid; a bad one is shown with its error and left out."""
+        self.is_valid()
+        data = self.cleaned_data
+        overdue = data.get("overdue", False)
+        return QueueQuery(
+            # "Only unanswered" means the referrals still waiting for an answer.
+            status=Status.SENT if overdue else (data.get("status") or Status.SENT),
+            type=data.get("type", ""),
+            urgency=data.get("urgency", ""),
+            worker=data.get("worker", ""),
+            min_age=data.get("min_age"),
+            overdue=overdue,
+        )
+
+
+class UUIDListField(forms.MultipleChoiceField):
+    """Public ids ticked in the table; which ones exist for this agency is the selector's say."""
+
+    def validate(self, value):
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+        for item in value:
+            try:
+                UUID(item)
+            except ValueError:
+                raise ValidationError(
+                    _("Choose referrals from the list."), code="invalid"
+                ) from None
+
+    def clean(self, value):
+        return [UUID(item) for item in super().clean(value)]
+
+
+class AssignForm(forms.Form):
+    referral = UUIDListField(
+        error_messages={"required": gettext_lazy("Tick the referrals to assign.")}
+    )
+    assignee = forms.TypedChoiceField(
+        label=gettext_lazy("Assign to"),
+        coerce=int,
+        error_messages={"required": gettext_lazy("Choose whom to assign them to.")},
+    )
+
+    def __init__(self, *args, workers: list[Membership], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.workers = {m.user.pk: m.user for m in workers}
+        self.fields["assignee"].choices = [("", "---------"), *worker_choices(workers)]
+
+
+# --- Joint support --------------------------------------------------------------------------------
+
+ROLE_FORM_FIELDS = ("role", "note", "contact_user", "contact_name", "period_from", "period_until")
+
+
+class JointRoleForm(forms.Form):
+    joint_role = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=JointRoleKind.choices)
+    note = forms.CharField(
+        label=gettext_lazy("What it covers"),
+        max_length=300,
+        required=False,
+        help_text=gettext_lazy(
+            "For example: a visit every other week, the job interview practice."
+        ),
+    )
+    contact_user = forms.TypedChoiceField(
+        label=gettext_lazy("Contact person"), coerce=int, empty_value=None, required=False
+    )
+    contact_name = forms.CharField(
+        label=gettext_lazy("Contact person (name)"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("When the contact person does not use Tsunagu."),
+    )
+    period_from = forms.DateField(label=gettext_lazy("Starts on"), widget=DateInput())
+    period_until = forms.DateField(
+        label=gettext_lazy("Ends on"), required=False, widget=DateInput()
+    )
+
+    def __init__(self, *args, staff: list[Membership], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact_user"].choices = [
+            ("", "---------"),
+            *[(m.user.pk, m.user.full_name) for m in staff],
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("contact_user") and not cleaned.get("contact_name"):
+            self.add_error("contact_user", _("Choose a contact person or write their name."))
+        start, end = cleaned.get("period_from"), cleaned.get("period_until")
+        if start and end and end < start:
+            self.add_error("period_until", _("The end date is before the start date."))
+        return cleaned
+
+    def service_fields(self) -> dict:
+        fields = {name: self.cleaned_data[name] for name in ROLE_FORM_FIELDS}
+        # The service takes the user by id: it checks they are on this agency's roster.
+        fields["contact_user_id"] = fields.pop("contact_user")
+        return fields
+
+
+class PolicyForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Support policy"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=gettext_lazy(
+            "What both agencies aim for with the person, and how; in line with the person's "
+            "wishes. Saving proposes it to the other agency."
+        ),
     )

@@ -222,7 +222,7 @@ class JointRole(models.Model):
     """What one agency takes on in a joint support (役割分担), with its contact and period.
 
     Each agency records its own roles; the agency must be one of the referral's two (checked by
-    ``referrals.joint_services``: a constraint cannot look across the foreign key).
+    ``referrals.services``: a constraint cannot look across the foreign key).
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

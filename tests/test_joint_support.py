@@ -17,9 +17,15 @@ from django.utils.translation import gettext
 from audit.models import AccessEntry, AuditEntry
 from consent.models import DataCategory
 from consent.services import consent_record, consent_withdraw
-from referrals.joint_services import joint_role_save, support_policy_agree, support_policy_propose
 from referrals.models import JointRole, JointRoleKind, SupportPolicy
-from referrals.services import referral_accept, referral_draft, referral_send
+from referrals.services import (
+    joint_role_save,
+    referral_accept,
+    referral_draft,
+    referral_send,
+    support_policy_agree,
+    support_policy_propose,
+)
 from tests.conftest import login_as, viewer_for
 
 pytestmark = pytest.mark.django_db

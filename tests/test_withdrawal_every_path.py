@@ -95,12 +95,12 @@ def world():
         council_member_add,
         council_session_create,
     )
-    from referrals.joint_services import support_policy_propose
     from referrals.services import (
         referral_accept,
         referral_draft,
         referral_message_post,
         referral_send,
+        support_policy_propose,
     )
 
     agencies = {

@@ -2,13 +2,11 @@
 both align on, with its history.
 
 Caseworkers and supervisors of either agency reach it once the joint referral was accepted;
-anyone else gets a 404. Each agency records its own roles. The two small forms live here while
-``referrals/forms.py`` is being written by another engineer; the lead may move them.
+anyone else gets a 404. Each agency records its own roles.
 """
 
 from uuid import UUID
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -16,89 +14,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from agencies.models import Membership
 from consent.gate import NOT_CONSENTED
 from core.forms import add_service_errors
 
-from ..joint_services import (
+from ..forms import JointRoleForm, PolicyForm
+from ..selectors import JointSupport, joint_contact_choices, joint_support_get
+from ..services import (
     CONSENT_NOT_COVERING,
     joint_role_save,
     support_policy_agree,
     support_policy_propose,
 )
-from ..models import JointRoleKind
-from ..queue_selectors import JointSupport, joint_contact_choices, joint_support_get
-
-ROLE_FORM_FIELDS = ("role", "note", "contact_user", "contact_name", "period_from", "period_until")
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class JointRoleForm(forms.Form):
-    joint_role = forms.UUIDField(required=False, widget=forms.HiddenInput)
-    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=JointRoleKind.choices)
-    note = forms.CharField(
-        label=gettext_lazy("What it covers"),
-        max_length=300,
-        required=False,
-        help_text=gettext_lazy(
-            "For example: a visit every other week, the job interview practice."
-        ),
-    )
-    contact_user = forms.TypedChoiceField(
-        label=gettext_lazy("Contact person"), coerce=int, empty_value=None, required=False
-    )
-    contact_name = forms.CharField(
-        label=gettext_lazy("Contact person (name)"),
-        max_length=100,
-        required=False,
-        help_text=gettext_lazy("When the contact person does not use Tsunagu."),
-    )
-    period_from = forms.DateField(label=gettext_lazy("Starts on"), widget=DateInput())
-    period_until = forms.DateField(
-        label=gettext_lazy("Ends on"), required=False, widget=DateInput()
-    )
-
-    def __init__(self, *args, staff: list[Membership], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["contact_user"].choices = [
-            ("", "---------"),
-            *[(m.user.pk, m.user.full_name) for m in staff],
-        ]
-
-    def clean(self):
-        cleaned = super().clean()
-        if not cleaned.get("contact_user") and not cleaned.get("contact_name"):
-            self.add_error("contact_user", _("Choose a contact person or write their name."))
-        start, end = cleaned.get("period_from"), cleaned.get("period_until")
-        if start and end and end < start:
-            self.add_error("period_until", _("The end date is before the start date."))
-        return cleaned
-
-    def service_fields(self) -> dict:
-        fields = {name: self.cleaned_data[name] for name in ROLE_FORM_FIELDS}
-        # The service takes the user by id: it checks they are on this agency's roster.
-        fields["contact_user_id"] = fields.pop("contact_user")
-        return fields
-
-
-class PolicyForm(forms.Form):
-    text = forms.CharField(
-        label=gettext_lazy("Support policy"),
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=gettext_lazy(
-            "What both agencies aim for with the person, and how; in line with the person's "
-            "wishes. Saving proposes it to the other agency."
-        ),
-    )
 
 
 def _role_initial(data: JointSupport, role_id: str | None, agency_id: int) -> dict:
