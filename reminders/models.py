@@ -40,12 +40,17 @@ class TargetType(models.TextChoices):
 class Reminder(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
-    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
-    target_type = models.CharField(max_length=20, choices=TargetType.choices)
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.PROTECT, related_name="+", verbose_name=_("agency")
+    )
+    target_type = models.CharField(_("about"), max_length=20, choices=TargetType.choices)
     # The target's public id: never a name, and stable across renames.
-    target_id = models.CharField(max_length=64)
+    target_id = models.CharField(_("target id"), max_length=64)
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reminders"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="reminders",
+        verbose_name=_("recipient"),
     )
     due_on = models.DateField(_("due on"))
     created_at = models.DateTimeField(_("created at"))
