@@ -28,6 +28,14 @@ def can_review_emergency(viewer: Viewer, disclosure: EmergencyDisclosure) -> boo
     )
 
 
+def must_leave_review_to_another(viewer: Viewer, disclosure: EmergencyDisclosure) -> bool:
+    """A supervisor of the holding agency who made the disclosure: told that another supervisor
+    reviews it, rather than refused without a word."""
+    return is_supervisor_of(viewer, disclosure.client.agency_id) and made_disclosure(
+        viewer, disclosure
+    )
+
+
 def can_see_emergency(viewer: Viewer, disclosure: EmergencyDisclosure) -> bool:
     """The holding agency's staff see the whole disclosure, reason included; the recipient sees
     the record through the gate, not this page."""

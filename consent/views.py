@@ -31,7 +31,7 @@ from .forms import (
 )
 from .gate import active_emergencies
 from .models import Consent, Purpose
-from .permissions import can_review_emergency, is_supervisor_of
+from .permissions import can_review_emergency, is_supervisor_of, must_leave_review_to_another
 from .selectors import (
     ConsentStatus,
     consent_get,
@@ -199,10 +199,7 @@ def _emergency_page(
             "disclosure": disclosure,
             "client": disclosure.client,
             "can_review": can_review and pending,
-            # The supervisor who made it is told that another supervisor must review it.
-            "review_by_another": pending
-            and not can_review
-            and is_supervisor_of(viewer, disclosure.client.agency_id),
+            "review_by_another": pending and must_leave_review_to_another(viewer, disclosure),
             "can_end": disclosure.is_active,
             "review_form": review_form or EmergencyReviewForm(),
         },

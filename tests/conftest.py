@@ -264,3 +264,43 @@ def kato(station_a):
         actor=None, user=user, agency=station_a, role=Role.ADMINISTRATIVE, is_roster_admin=True
     )
     return user
+
+
+def send_referral(
+    sender, client, to_agency, *, kind="tsunagi", categories=("basic", "consultation")
+):
+    """``sender`` sends ``client``'s referral to ``to_agency`` through the services: a つなぎ or
+    共同支援 with the person's written consent to ``categories`` first, or an introduction
+    (nothing sent, no consent needed)."""
+    from consent.services import consent_record
+    from referrals.services import referral_draft, referral_send
+
+    fields = {
+        "type": kind,
+        "to_agency": to_agency,
+        "reason": "就労の相談",
+        "client_wishes": "話を聞いてみたい",
+    }
+    if kind != "introduction":
+        consent_record(
+            viewer=viewer_for(sender),
+            client=client,
+            recipient=to_agency,
+            purpose="joint_support" if kind == "joint" else "referral",
+            categories=list(categories),
+            method="written",
+        )
+        fields["categories"] = list(categories)
+    referral = referral_draft(viewer=viewer_for(sender), client=client, fields=fields)
+    return referral_send(viewer=viewer_for(sender), referral=referral)
+
+
+@pytest.fixture
+def takahashi(station_a):
+    """高橋: supervisor (主任相談支援員) of station A."""
+    from agencies.models import Role
+    from agencies.services import membership_ensure
+
+    user = make_user("takahashi", "高橋 三郎")
+    membership_ensure(actor=None, user=user, agency=station_a, role=Role.SUPERVISOR)
+    return user

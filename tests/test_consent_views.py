@@ -355,14 +355,6 @@ class TestScan:
 
 
 @pytest.fixture
-def takahashi(station_a):
-    """高橋: supervisor (主任相談支援員) of station A, who makes an emergency disclosure."""
-    user = make_user("takahashi", "高橋 三郎")
-    membership_ensure(actor=None, user=user, agency=station_a, role=Role.SUPERVISOR)
-    return user
-
-
-@pytest.fixture
 def nakamura(station_a):
     """中村: the other supervisor of station A."""
     user = make_user("nakamura", "中村 五郎")

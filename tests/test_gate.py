@@ -43,14 +43,6 @@ def ja(message: str) -> str:
 
 
 @pytest.fixture
-def takahashi(station_a):
-    """高橋: supervisor (主任相談支援員) of station A."""
-    user = make_user("takahashi", "高橋 三郎")
-    membership_ensure(actor=None, user=user, agency=station_a, role=Role.SUPERVISOR)
-    return user
-
-
-@pytest.fixture
 def kimura(jiritsu_b):
     """木村: caseworker at 自立相談 B."""
     user = make_user("kimura", "木村 四郎")

@@ -22,7 +22,7 @@ from reminders.services import (
     reminders_send_due,
     reminders_sweep,
 )
-from tests.conftest import login_as, make_user, viewer_for
+from tests.conftest import login_as, make_user, send_referral, viewer_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -148,32 +148,10 @@ def test_no_contact_does_not_fire_within_30_days_of_the_last_contact(tanaka, cas
 
 
 @pytest.fixture
-def sent_tsunagi(tanaka, suzuki, yamamoto_case, jiritsu_b):
-    """田中 sends 山本's つなぎ to 自立相談 B, with 山本's written consent to pass the basic and
-    consultation information: a referral 自立相談 B can open and must answer."""
-    from consent.services import consent_record
-    from referrals.services import referral_draft, referral_send
-
-    consent_record(
-        viewer=viewer_for(tanaka),
-        client=yamamoto_case.client,
-        recipient=jiritsu_b,
-        purpose="referral",
-        categories=["basic", "consultation"],
-        method="written",
-    )
-    referral = referral_draft(
-        viewer=viewer_for(tanaka),
-        client=yamamoto_case.client,
-        fields={
-            "type": "tsunagi",
-            "to_agency": jiritsu_b,
-            "reason": "就労の相談",
-            "client_wishes": "話を聞いてみたい",
-            "categories": ["basic", "consultation"],
-        },
-    )
-    return referral_send(viewer=viewer_for(tanaka), referral=referral)
+def sent_tsunagi(tanaka, yamamoto_case, jiritsu_b):
+    """田中 sends 山本's つなぎ to 自立相談 B, with 山本's consent: a referral B can open and
+    must answer."""
+    return send_referral(tanaka, yamamoto_case.client, jiritsu_b)
 
 
 @pytest.mark.django_db

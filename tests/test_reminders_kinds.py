@@ -24,7 +24,7 @@ from reminders.services import (
     reminders_send_due,
     reminders_sweep,
 )
-from tests.conftest import login_as, make_user, viewer_for
+from tests.conftest import login_as, make_user, send_referral, viewer_for
 
 
 def today() -> date:
@@ -54,29 +54,8 @@ def kimura(station_a):
 
 
 def tsunagi_sent(tanaka, yamamoto_case, jiritsu_b, *, kind="tsunagi"):
-    """田中 sends 山本's referral to 自立相談 B: a つなぎ with 山本's written consent to the basic
-    and consultation information, or an introduction (nothing sent, no consent needed)."""
-    from consent.services import consent_record
-    from referrals.services import referral_draft, referral_send
-
-    fields = {
-        "type": kind,
-        "to_agency": jiritsu_b,
-        "reason": "就労の相談",
-        "client_wishes": "話を聞いてみたい",
-    }
-    if kind != "introduction":
-        consent_record(
-            viewer=viewer_for(tanaka),
-            client=yamamoto_case.client,
-            recipient=jiritsu_b,
-            purpose="referral",
-            categories=["basic", "consultation"],
-            method="written",
-        )
-        fields["categories"] = ["basic", "consultation"]
-    referral = referral_draft(viewer=viewer_for(tanaka), client=yamamoto_case.client, fields=fields)
-    return referral_send(viewer=viewer_for(tanaka), referral=referral)
+    """田中 sends 山本's referral to 自立相談 B: a つなぎ with his consent, or an introduction."""
+    return send_referral(tanaka, yamamoto_case.client, jiritsu_b, kind=kind)
 
 
 @pytest.fixture
