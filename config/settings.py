@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "councils",
     "referrals",
     "reminders",
+    "demo",
 ]
 
 MIDDLEWARE = [
