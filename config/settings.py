@@ -175,6 +175,10 @@ else:
 DATABASES = {
     "default": dj_database_url.parse(_database_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
 }
+if PRODUCTION and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file on one host's disk: a second web host or a worker elsewhere would each see a
+    # database of their own (sessions, claims, the access log). See docs/scaling.md.
+    raise ImproperlyConfigured("DATABASE_URL must be PostgreSQL in production, not SQLite.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # The web server and the Celery worker write to the same file side by side: WAL lets readers

@@ -80,6 +80,14 @@ def test_production_refuses_blank_allowed_hosts(production_env):
     assert "ALLOWED_HOSTS" in result.stderr
 
 
+def test_production_refuses_a_database_on_local_disk(production_env, tmp_path):
+    # A second web host would have a database (and sessions) of its own: docs/scaling.md.
+    production_env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'tsunagu.sqlite3'}"
+    result = manage(production_env, "check")
+    assert result.returncode != 0
+    assert "DATABASE_URL must be PostgreSQL" in result.stderr
+
+
 def test_production_passes_the_deploy_checks(production_env):
     result = manage(production_env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
