@@ -11,7 +11,8 @@ from datetime import date
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -335,6 +336,14 @@ class Case(models.Model):
     # Denormalised by the consultation service: the dashboard sorts and flags on them.
     last_contact_on = models.DateField(_("last contact"), null=True, blank=True)
     next_contact_on = models.DateField(_("next planned contact"), null=True, blank=True)
+    # The caseload's sort key, kept by the database: the next contact, and cases without one
+    # last (date.max). A plain column, so one index serves the order and the keyset bound;
+    # NULL itself cannot be a keyset bound.
+    follow_up_on = models.GeneratedField(
+        expression=Coalesce("next_contact_on", Value(date.max)),
+        output_field=models.DateField(),
+        db_persist=True,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -354,7 +363,16 @@ class Case(models.Model):
                 name="case_closed_iff_closed_on",
             ),
         ]
-        indexes = [models.Index(fields=["agency", "primary_worker", "stage"])]
+        indexes = [
+            models.Index(fields=["agency", "primary_worker", "stage"]),
+            # The agency's caseload: its open cases in follow-up order, page after page, and
+            # their counts from the index alone. (Mine is the index above plus the primary key.)
+            models.Index(
+                fields=["agency", "follow_up_on", "id"],
+                condition=~Q(stage="closed"),
+                name="case_open_follow_up",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.client} ({self.opened_on:%Y-%m-%d})"

@@ -2,6 +2,7 @@
 view of the whole agency, who may open it, and a query count that does not grow."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -167,6 +168,81 @@ class TestMyCaseload:
         assert caseload_link not in login_as(client, ito).get(reverse("home")).text
 
 
+class TestPaging:
+    def test_pages_follow_one_another_due_first_and_unplanned_last(self, client, tanaka):
+        cases = [open_case_for(tanaka, f"相談者 {n}", "ソウダンシャ") for n in range(55)]
+        for number, case in enumerate(cases[:40]):  # 15 left without a next contact
+            log(tanaka, case, occurred_on=days(-30), next_contact_on=days(number % 20 - 5))
+        login_as(client, tanaka)
+
+        first = dashboard(client).text
+        after = re.search(r'href="\?after=([^"]+)" data-next', first).group(1)
+        second = dashboard(client, after=after).text
+
+        def shown(text):
+            return re.findall(r'data-case="([0-9a-f-]{36})"', text)
+
+        assert len(shown(first)) == 50
+        assert len(shown(second)) == 5
+        assert "data-next" not in second
+        assert sorted(shown(first) + shown(second)) == sorted(str(c.public_id) for c in cases)
+        # Every unplanned case after every planned one, across the page break.
+        unplanned = {str(c.public_id) for c in cases[40:]}
+        order = [case_id in unplanned for case_id in shown(first) + shown(second)]
+        assert order == sorted(order)
+        # The summary counts all the cases, on either page.
+        for text in (first, second):
+            summary = text.split('id="caseload-summary"')[1].split("</section>")[0]
+            assert f'{ja("Open cases")} <strong class="fs-5">55</strong>' in summary
+            assert f'{ja("No next contact planned")} <strong class="fs-5">15</strong>' in summary
+            assert f'{ja("Overdue")} <strong class="fs-5">10</strong>' in summary
+            assert f'{ja("Due today")} <strong class="fs-5">2</strong>' in summary
+
+    def test_a_supervisor_pages_through_the_whole_agency(self, client, tanaka, yamada, takahashi):
+        for number in range(52):
+            open_case_for(tanaka if number % 2 else yamada, f"相談者 {number}", "ソウダンシャ")
+        login_as(client, takahashi)
+
+        first = dashboard(client, scope="agency").text
+        after = re.search(r'href="\?scope=agency&amp;after=([^"]+)" data-next', first).group(1)
+        second = dashboard(client, scope="agency", after=after).text
+
+        assert first.count('class="case-row') == 50
+        assert second.count('class="case-row') == 2
+        assert 'href="?scope=agency"' in second  # back to the first page, same scope
+
+    def test_an_edited_cursor_starts_from_the_first_page(self, client, tanaka, yamamoto_case):
+        login_as(client, tanaka)
+
+        response = dashboard(client, after="not-a-cursor")
+
+        assert response.status_code == 200
+        assert str(yamamoto_case.public_id) in response.text
+
+    def test_the_refresh_after_logging_returns_that_row_and_the_summary(
+        self, client, tanaka, yamamoto_case
+    ):
+        other = open_case_for(tanaka, "後藤 一", "ゴトウ ハジメ")
+        log(tanaka, yamamoto_case, occurred_on=days(-1), next_contact_on=days(-1))
+        login_as(client, tanaka)
+
+        text = dashboard(client, case=str(yamamoto_case.public_id)).text
+
+        assert f'id="case-{yamamoto_case.public_id}"' in text
+        assert str(other.public_id) not in text
+        assert f'{ja("Overdue")} <strong class="fs-5">1</strong>' in text
+        assert "<html" not in text  # a fragment, not the page
+
+    def test_the_refresh_of_a_case_out_of_scope_shows_no_row(self, client, tanaka, sato):
+        elsewhere = open_case_for(sato, "和田 三郎", "ワダ サブロウ")
+        login_as(client, tanaka)
+
+        text = dashboard(client, case=str(elsewhere.public_id)).text
+
+        assert "case-row" not in text
+        assert "和田" not in text
+
+
 class TestWhoMayOpenIt:
     def test_a_caseworker_lands_on_the_caseload_from_home(self, client, tanaka):
         login_as(client, tanaka)
@@ -219,10 +295,39 @@ class TestQueryCount:
 
         assert response.status_code == 200
         assert response.text.count('class="case-row') == open_cases
-        # 1 session, 2 user, 3 membership + agency, 4 my open cases (client and primary
-        # caseworker joined), 5 their main topics, 6 unacknowledged urgent home visits (client
-        # and supporter joined), 7 received referrals assigned to me, 8 my unread reminders,
-        # 9 the cases they are about (client joined, for the link and the name)
+        # 1 session, 2 user, 3 membership + agency, 4 the summary counts (one aggregate),
+        # 5 the page of my open cases (client, primary caseworker and main topic in it),
+        # 6 unacknowledged urgent home visits (client and supporter joined), 7 received
+        # referrals assigned to me, 8 my unread reminders, 9 the cases they are about (client
+        # joined, for the link and the name)
+        assert len(queries) == 9, "\n".join(q["sql"][:150] for q in queries)
+
+    @pytest.mark.parametrize("scope", ["mine", "agency"])
+    @pytest.mark.parametrize("open_cases", [3, 300])
+    def test_a_page_costs_the_same_for_3_or_300_cases_in_either_scope(
+        self, client, tanaka, yamada, takahashi, scope, open_cases
+    ):
+        viewer = tanaka if scope == "mine" else takahashi
+        for number in range(open_cases):
+            # Mine are the viewer's own and those co-worked with 山田; the agency sees all.
+            co_workers = [yamada] if number % 3 == 0 else []
+            case = open_case_for(viewer, f"相談者 {number}", "ソウダンシャ", co_workers=co_workers)
+            if number < 3:  # overdue: an unread reminder on the dashboard, at both sizes
+                log(viewer, case, occurred_on=days(-9), next_contact_on=days(-2))
+        reminders_sweep()
+        login_as(client, viewer)
+
+        with CaptureQueriesContext(connection) as queries:
+            response = dashboard(client, **({"scope": "agency"} if scope == "agency" else {}))
+
+        assert response.status_code == 200
+        assert response.text.count('class="case-row') == min(open_cases, 50)
+        summary = response.text.split('id="caseload-summary"')[1].split("</section>")[0]
+        assert f'{ja("Open cases")} <strong class="fs-5">{open_cases}</strong>' in summary
+        # 1 session, 2 user, 3 membership + agency, 4 the summary counts (one aggregate over
+        # all the cases, not the page), 5 the page of open cases (client, primary caseworker
+        # and main topic in it), 6 unacknowledged urgent home visits, 7 received referrals
+        # assigned to me, 8 my unread reminders, 9 the cases they are about
         assert len(queries) == 9, "\n".join(q["sql"][:150] for q in queries)
 
 
