@@ -1,5 +1,8 @@
+from urllib.parse import urlencode
+from uuid import UUID
+
 from django import forms
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -11,6 +14,81 @@ from .models import (
     Network,
     Role,
 )
+
+
+class AgencyPickerWidget(forms.Widget):
+    """A text box that searches the directory as one types (htmx, ``static/js/agency-picker.js``)
+    and a hidden input with the chosen agency: no page renders the whole roster.
+
+    ARIA combobox: the text box owns a listbox the search fills with options. The text box
+    shows the chosen agency's name, or, when the form comes back with an error, what was typed.
+    """
+
+    template_name = "agencies/widgets/agency_picker.html"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.purpose = ""
+        self.params: dict[str, str] = {}
+        self.listbox_label = ""
+        self.typed: str | None = None
+
+    def value_from_datadict(self, data, files, name):
+        # Kept for the re-rendered page: bad input keeps what was typed.
+        self.typed = data.get(f"{name}_text")
+        return data.get(name)
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data
+
+    def _chosen_label(self, value) -> str:
+        if value in (None, ""):
+            return ""
+        field = self.choices.field
+        key = field.to_field_name or "pk"
+        try:
+            value = UUID(str(value)) if key == "public_id" else int(value)
+        except (TypeError, ValueError):
+            return ""
+        agency = field.queryset.filter(**{key: value}).first()
+        return field.label_from_instance(agency) if agency else ""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        text = self.typed if self.typed is not None else self._chosen_label(value)
+        params = {**self.params, "key": self.choices.field.to_field_name or "pk"}
+        widget.update(
+            text=text,
+            search_url=f"{reverse('agencies:pick', args=[self.purpose])}?{urlencode(params)}",
+            listbox_id=f"{widget['attrs'].get('id', name)}_listbox",
+            listbox_label=self.listbox_label,
+        )
+        return context
+
+
+class AgencyPickerField(forms.ModelChoiceField):
+    """An agency chosen with the picker. The form gives it the queryset it accepts; the picker's
+    ``purpose`` (registered with ``agencies.selectors.pick_purpose_register``) must search the
+    same queryset, so the list never offers what the server refuses."""
+
+    widget = AgencyPickerWidget
+    default_error_messages = {
+        "invalid_choice": _("Choose the agency from the list."),
+    }
+
+    def __init__(self, *, purpose: str, queryset=None, **kwargs):
+        kwargs.setdefault("empty_label", None)
+        super().__init__(queryset if queryset is not None else Agency.objects.none(), **kwargs)
+        self.widget.purpose = purpose
+        self.widget.listbox_label = self.label or ""
+
+    def pick_params(self, **params) -> None:
+        """What the search needs besides the purpose (e.g. the client), as URL parameters."""
+        self.widget.params = {key: str(value) for key, value in params.items()}
+
+    def label_from_instance(self, obj: Agency) -> str:
+        return f"{obj.name}（{obj.get_kind_display()}）"
 
 
 class MunicipalityChoiceField(forms.ModelChoiceField):

@@ -1,10 +1,12 @@
 """Reads of the roster. Every read that depends on who is looking takes the viewer."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.utils import timezone
 
 from core.japanese import search_key
@@ -69,8 +71,7 @@ def agency_directory(*, viewer: Viewer, query: DirectoryQuery, cursor: str | Non
         raise Http404
     agencies = Agency.objects.all() if query.include_inactive else Agency.objects.active()
     if query.text:
-        for word in query.text.split():
-            agencies = agencies.filter(search_key__contains=search_key(word))
+        agencies = matching_text(agencies, query.text)
     if query.kind:
         agencies = agencies.filter(kind=query.kind)
     if query.area is not None:
@@ -198,3 +199,52 @@ def own_supporter_membership(*, viewer: Viewer) -> Membership:
         .filter(id=membership.id)
         .get()
     )
+
+
+# --- The agency picker: search as you type, over what the form may accept --------------------
+
+PICK_LIMIT = 15
+
+# A purpose's candidates: the same queryset the form validates against, for this viewer (and
+# the request's parameters, e.g. a client). It raises Http404 when the viewer may not choose.
+PickCandidates = Callable[[Viewer, QueryDict], QuerySet[Agency]]
+_PICK_PURPOSES: dict[str, PickCandidates] = {}
+
+
+def pick_purpose_register(name: str, candidates: PickCandidates) -> None:
+    """Called from the owning app's ``AppConfig.ready()``: consent, referrals and cases build on
+    this app, so the agencies app cannot import their selectors; they register them here."""
+    if _PICK_PURPOSES.get(name, candidates) is not candidates:
+        raise ImproperlyConfigured(f"Agency picker purpose {name!r} is registered twice.")
+    _PICK_PURPOSES[name] = candidates
+
+
+def matching_text(agencies: QuerySet[Agency], text: str) -> QuerySet[Agency]:
+    """Every word in the name or kana, insensitive to hiragana/katakana, width and case."""
+    for word in text.split():
+        agencies = agencies.filter(search_key__contains=search_key(word))
+    return agencies
+
+
+@dataclass(frozen=True)
+class PickResult:
+    agencies: list[Agency]
+    more: bool  # more match than are shown: type more of the name
+
+
+def agency_pick(
+    *, viewer: Viewer, purpose: str, params: QueryDict, text: str, limit: int = PICK_LIMIT
+) -> PickResult:
+    """At most ``limit`` agencies matching ``text`` among those ``purpose`` offers the viewer."""
+    candidates = _PICK_PURPOSES.get(purpose)
+    if candidates is None or not can_read_directory(viewer):
+        raise Http404
+    agencies = candidates(viewer, params)
+    if not text.split():
+        return PickResult(agencies=[], more=False)
+    found = list(
+        matching_text(agencies, text)
+        .select_related("municipality")
+        .order_by(*DIRECTORY_ORDERING)[: limit + 1]
+    )
+    return PickResult(agencies=found[:limit], more=len(found) > limit)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import current, directory, imports, roster, system
+from .views import current, directory, imports, picker, roster, system
 
 app_name = "agencies"
 urlpatterns = [
@@ -8,6 +8,8 @@ urlpatterns = [
     # Directory: every staff member
     path("directory/", directory.directory_page, name="directory"),
     path("directory/<uuid:public_id>/", directory.detail_page, name="detail"),
+    # The agency picker of the forms: what a purpose lets the viewer choose
+    path("pick/<slug:purpose>/", picker.agency_pick_view, name="pick"),
     # Roster: the agency's own roster admins (and system admins)
     path("roster/", roster.roster_home, name="roster_home"),
     path("manage/<uuid:public_id>/", roster.agency_manage, name="manage"),

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from agencies.forms import AgencyPickerField
 from agencies.models import Agency
 from cases.forms.clients import DateInput
 
@@ -17,17 +18,9 @@ from .models import ConsentMethod, DataCategory, GivenBy, Purpose
 from .services import SCAN_TYPES
 
 
-class RecipientChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Agency) -> str:
-        return f"{obj.name}（{obj.get_kind_display()}）"
-
-
 class ConsentForm(forms.Form):
-    recipient = RecipientChoiceField(
-        label=_("To agency"),
-        queryset=Agency.objects.none(),
-        to_field_name="public_id",
-        empty_label=_("Choose the agency"),
+    recipient = AgencyPickerField(
+        label=_("To agency"), purpose="consent-recipient", to_field_name="public_id"
     )
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices)
     categories = forms.MultipleChoiceField(
@@ -105,11 +98,8 @@ class ConsentWithdrawForm(forms.Form):
 
 
 class EmergencyDisclosureForm(forms.Form):
-    recipient = RecipientChoiceField(
-        label=_("To agency"),
-        queryset=Agency.objects.none(),
-        to_field_name="public_id",
-        empty_label=_("Choose the agency"),
+    recipient = AgencyPickerField(
+        label=_("To agency"), purpose="consent-recipient", to_field_name="public_id"
     )
     categories = forms.MultipleChoiceField(
         label=_("Information to show"),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
@@ -102,6 +102,13 @@ def consent_recipients(*, viewer: Viewer) -> QuerySet[Agency]:
         .exclude(pk=viewer.membership.agency_id if viewer.membership else None)
         .order_by("name_kana", "name", "id")
     )
+
+
+def consent_recipients_to_pick(viewer: Viewer, params: QueryDict) -> QuerySet[Agency]:
+    """The agency picker's "consent-recipient" purpose (the consent and emergency forms)."""
+    if not can_work_with_clients(viewer):
+        raise Http404
+    return consent_recipients(viewer=viewer)
 
 
 # --- Emergency disclosures -------------------------------------------------------------------

@@ -11,10 +11,12 @@ from uuid import UUID
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from agencies.forms import AgencyPickerField
 from agencies.models import Agency, Membership
 from cases.forms.clients import DateInput
 from consent.models import Consent, DataCategory
@@ -55,7 +57,9 @@ class ReferralForm(forms.Form):
             "about them is sent."
         ),
     )
-    to_agency = forms.ChoiceField(label=_("To agency"))
+    to_agency = AgencyPickerField(
+        label=_("To agency"), purpose="referral-recipient", to_field_name="public_id"
+    )
     reason = forms.CharField(
         label=_("Reason for the referral"), widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -82,24 +86,21 @@ class ReferralForm(forms.Form):
     def __init__(
         self,
         *args,
-        recipients: list[Agency],
+        recipients: QuerySet[Agency],
         covered_for=None,
         recording_consent: bool = False,
         **kwargs,
     ):
-        """``recipients`` are the agencies to choose from; ``covered_for(agency)`` answers
+        """``recipients`` are the agencies that may be chosen; ``covered_for(agency)`` answers
         {category: consent} for the chosen one. ``recording_consent``: the form is saved as a
         draft on the way to recording a missing consent, so it may name categories the
         consent does not cover yet."""
         super().__init__(*args, **kwargs)
-        self.recipients = {str(agency.public_id): agency for agency in recipients}
-        self.fields["to_agency"].choices = [("", _("Choose the agency"))] + [
-            (key, f"{agency.name}（{agency.get_kind_display()}）")
-            for key, agency in self.recipients.items()
-        ]
+        self.fields["to_agency"].queryset = recipients
         self.covered_for = covered_for or (lambda agency: {})
         self.recording_consent = recording_consent
         self._covered: dict[str, Consent] | None = None
+        self._chosen: Agency | bool | None = False  # False: not looked up yet
 
     def _raw(self, name: str):
         if self.is_bound:
@@ -108,7 +109,13 @@ class ReferralForm(forms.Form):
 
     @property
     def chosen_recipient(self) -> Agency | None:
-        return self.recipients.get(str(self._raw("to_agency") or ""))
+        """The chosen agency if it may be chosen (looked up once); None otherwise."""
+        if self._chosen is False:
+            try:
+                self._chosen = self.fields["to_agency"].clean(self._raw("to_agency"))
+            except ValidationError:
+                self._chosen = None
+        return self._chosen
 
     @property
     def chosen_type(self) -> str:
@@ -132,12 +139,6 @@ class ReferralForm(forms.Form):
     @property
     def needs_consent(self) -> bool:
         return self.chosen_type in NEEDS_CONSENT
-
-    def clean_to_agency(self) -> Agency:
-        agency = self.recipients.get(self.cleaned_data["to_agency"])
-        if agency is None:
-            raise forms.ValidationError(_("Choose the agency from the list."))
-        return agency
 
     def clean(self):
         data = super().clean()

@@ -27,7 +27,7 @@ from uuid import UUID
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.utils import timezone
 
 from agencies.models import Agency, Membership, Role
@@ -124,6 +124,25 @@ def referral_list_for_client(*, viewer: Viewer, client: Client) -> list[Referral
         .select_related("from_agency", "to_agency", "client", "receiving_client")
         .order_by("-created_at", "-id")
     )
+
+
+def referral_recipients(*, viewer: Viewer) -> QuerySet[Agency]:
+    """Agencies that receive referrals through Tsunagu today, other than the viewer's own."""
+    if not can_work_with_clients(viewer):
+        return Agency.objects.none()
+    return (
+        Agency.objects.active()
+        .filter(receives_referrals=True)
+        .exclude(pk=viewer.membership.agency_id)
+        .order_by("name_kana", "name", "id")
+    )
+
+
+def referral_recipients_to_pick(viewer: Viewer, params: QueryDict) -> QuerySet[Agency]:
+    """The agency picker's "referral-recipient" purpose (the referral form)."""
+    if not can_work_with_clients(viewer):
+        raise Http404
+    return referral_recipients(viewer=viewer)
 
 
 def receiving_staff(*, viewer: Viewer) -> QuerySet[Membership]:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from agencies.models import Agency, Membership, Role
+from agencies.models import Membership, Role
 from agencies.permissions import Viewer, can_review_queues
 from audit.services import MASK, audit_record, diff
 from cases.models import Client
@@ -356,11 +356,6 @@ def referral_message_post(*, viewer: Viewer, referral: Referral, body: str) -> R
     return ReferralMessage.objects.create(
         referral=referral, author=viewer.user, agency=viewer.membership.agency, body=body.strip()
     )
-
-
-def referral_recipients() -> list[Agency]:
-    """Agencies that receive referrals through Tsunagu today."""
-    return list(Agency.objects.active().filter(receives_referrals=True).order_by("name_kana"))
 
 
 # --- Joint support (共同支援) ------------------------------------------------------------------

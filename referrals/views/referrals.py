@@ -10,12 +10,15 @@ stands, with nothing lost.
 """
 
 import csv
+from collections.abc import Iterable, Iterator
+from itertools import batched
 from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -57,6 +60,7 @@ from ..selectors import (
     records_for_export,
     referral_copy,
     referral_get,
+    referral_recipients,
 )
 
 FORM = "referrals/referral_form.html"
@@ -75,12 +79,14 @@ def _require_client_work(request: HttpRequest) -> None:
 # --- The form ----------------------------------------------------------------------------------
 
 
-def _recipients(client: Client, referral: Referral | None) -> list[Agency]:
+def _recipients(request: HttpRequest, referral: Referral | None) -> QuerySet[Agency]:
     """The directory's receiving agencies, not this one; a draft keeps the agency it names
     even if that one stopped receiving since (editing must not drop it silently)."""
-    agencies = [a for a in services.referral_recipients() if a.pk != client.agency_id]
-    if referral is not None and all(a.pk != referral.to_agency_id for a in agencies):
-        agencies.append(referral.to_agency)
+    agencies = referral_recipients(viewer=request.viewer)
+    if referral is not None:
+        agencies = Agency.objects.filter(
+            Q(pk__in=agencies.values("pk")) | Q(pk=referral.to_agency_id)
+        ).order_by("name_kana", "name", "id")
     return agencies
 
 
@@ -127,7 +133,7 @@ def _form_page(request: HttpRequest, client: Client, referral: Referral | None) 
         data = request.GET
     form = ReferralForm(
         data,
-        recipients=_recipients(client, referral),
+        recipients=_recipients(request, referral),
         covered_for=lambda agency: consented_categories(client=client, recipient=agency),
         recording_consent=recording,
         initial=_initial(request, referral),
@@ -426,12 +432,13 @@ def _cell(value: str) -> str:
     return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
 
 
-def _csv_row(record: ProvisionRecord | ConfirmationRecord) -> list[str]:
-    labels = dict(DataCategory.choices)
+def _csv_row(
+    record: ProvisionRecord | ConfirmationRecord, labels: dict[str, str], kinds: dict[type, str]
+) -> list[str]:
     categories = "、".join(str(labels.get(c, c)) for c in record.categories)
     if isinstance(record, ProvisionRecord):
         row = [
-            _("Provision record (Art. 29)"),
+            kinds[ProvisionRecord],
             timezone.localtime(record.provided_at).strftime("%Y-%m-%d %H:%M"),
             record.client.full_name,
             record.client.full_name_kana,
@@ -442,7 +449,7 @@ def _csv_row(record: ProvisionRecord | ConfirmationRecord) -> list[str]:
         ]
     else:
         row = [
-            _("Confirmation record (Art. 30)"),
+            kinds[ConfirmationRecord],
             timezone.localtime(record.received_at).strftime("%Y-%m-%d %H:%M"),
             record.client.full_name,
             record.client.full_name_kana,
@@ -454,33 +461,62 @@ def _csv_row(record: ProvisionRecord | ConfirmationRecord) -> list[str]:
     return [_cell(str(value)) for value in [*row, str(record.referral.public_id)]]
 
 
+class _Echo:
+    """What csv.writer writes to: each row comes straight back as text to stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_ROWS_PER_CHUNK = 500
+
+
+def _csv_chunks(
+    header: list[str],
+    records: Iterable[ProvisionRecord | ConfirmationRecord],
+    labels: dict[str, str],
+    kinds: dict[type, str],
+) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    # The BOM first, so spreadsheet software reads the UTF-8 as UTF-8 (Japanese intact).
+    yield "\ufeff" + writer.writerow(header)
+    for batch in batched(records, CSV_ROWS_PER_CHUNK):
+        yield "".join(writer.writerow(_csv_row(record, labels, kinds)) for record in batch)
+
+
 @require_GET
-def agency_records_csv(request: HttpRequest) -> HttpResponse:
-    """The same records as CSV (UTF-8 with a BOM, so spreadsheet software reads Japanese)."""
+def agency_records_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """The same records as CSV (UTF-8 with a BOM, so spreadsheet software reads Japanese),
+    streamed: rows are read from the database in chunks and sent as they are written, so
+    100,000 records take no more memory than 1,000."""
     _require_client_work(request)
     form = RecordsFilterForm(request.GET or None)
     name = form.cleaned_data["q"] if form.is_valid() else ""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    # Translated now: the rows are written after the view returns, outside this request's
+    # language.
+    header = [
+        _("Kind of record"),
+        _("Date and time"),
+        _("Person"),
+        _("Reading"),
+        _("Other agency"),
+        _("Information"),
+        _("Consent / how it was obtained"),
+        _("Recorded by"),
+        _("Referral"),
+    ]
+    labels = {value: str(label) for value, label in DataCategory.choices}
+    kinds = {
+        ProvisionRecord: _("Provision record (Art. 29)"),
+        ConfirmationRecord: _("Confirmation record (Art. 30)"),
+    }
+    records = records_for_export(viewer=request.viewer, name=name)
+    response = StreamingHttpResponse(
+        _csv_chunks(header, records, labels, kinds), content_type="text/csv; charset=utf-8"
+    )
     filename = f"referral-records-{timezone.localdate():%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("Kind of record"),
-            _("Date and time"),
-            _("Person"),
-            _("Reading"),
-            _("Other agency"),
-            _("Information"),
-            _("Consent / how it was obtained"),
-            _("Recorded by"),
-            _("Referral"),
-        ]
-    )
-    for record in records_for_export(viewer=request.viewer, name=name):
-        writer.writerow(_csv_row(record))
     return response
 
 
