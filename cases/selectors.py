@@ -6,21 +6,36 @@ a 404, not a 403: we do not confirm that a record exists.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import NoReturn
 from uuid import UUID
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import BooleanField, Count, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    CharField,
+    Count,
+    DateField,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.permissions import Viewer
 from consent.gate import Decision, RecordAccess, log_denied_attempt, open_record
-from consent.models import DataCategory
+from consent.models import Consent, DataCategory, EmergencyDisclosure
 from core.japanese import search_key
-from core.pagination import KeysetPage, keyset_page
+from core.pagination import KeysetPage, cursor_for, cursor_values, keyset_page, rows_after
+from referrals.models import Referral
 
 from .models import (
     PARENTS,
@@ -36,6 +51,7 @@ from .models import (
     Meeting,
     MeetingCase,
     Plan,
+    PlanGoal,
     PlanItem,
     PlanReview,
     Relationship,
@@ -164,88 +180,25 @@ def client_possible_duplicates(
     return list(client_scope(viewer=viewer).filter(conditions).order_by("id")[:10])
 
 
-CASELOAD_ORDER = ["follow_up_on", "id"]
-CASELOAD_PAGE_SIZE = 50
-
-
 @dataclass(frozen=True)
 class CaseloadRow:
     case: Case
     overdue: bool
     due_today: bool
 
-    @property
-    def main_topic_label(self) -> str:
-        return str(dict(Topic.choices).get(self.case.main_topic, ""))
 
-
-@dataclass(frozen=True)
-class CaseloadCounts:
-    open: int
-    overdue: int
-    due_today: int
-    unplanned: int
-
-
-class _AnyOf(Func):
-    """``expression = ANY(ARRAY(sub-select))``. Inside an OR, ``IN (sub-select)`` is a filter
-    PostgreSQL runs on every row; this is an index condition on the primary key instead."""
-
-    output_field = BooleanField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        left, right = self.get_source_expressions()
-        left_sql, left_params = compiler.compile(left)
-        right_sql, right_params = compiler.compile(right)
-        return f"{left_sql} = ANY({right_sql})", (*left_params, *right_params)
-
-
-def _caseload_cases(*, viewer: Viewer, mine_only: bool) -> QuerySet[Case]:
-    """The open cases of the viewer's agency, or only those the viewer is the primary
-    caseworker or a co-worker of.
-
-    A case belongs to its client's agency (case_open sets it from the client), so the case's
-    own agency column is client_scope for cases; a sub-select of the agency's clients would
-    make PostgreSQL hash all of them on every page and count.
-    """
-    if not can_work_with_clients(viewer):
-        return Case.objects.none()
-    cases = Case.objects.filter(agency_id=viewer.membership.agency_id).exclude(stage=Stage.CLOSED)
-    if mine_only:
-        # Mine from the (agency, primary_worker, stage) index OR'ed with the primary keys of
-        # the cases I co-work: it costs what my own cases cost, not what the agency's do.
-        co_worked = Case.co_workers.through.objects.filter(user_id=viewer.user.pk)
-        cases = cases.filter(
-            Q(primary_worker_id=viewer.user.pk)
-            | Q(_AnyOf(F("id"), ArraySubquery(co_worked.values("case_id"))))
-        )
-    return cases
-
-
-def caseload(
-    *,
-    viewer: Viewer,
-    mine_only: bool = True,
-    cursor: str | None = None,
-    case_id: UUID | None = None,
-    size: int = CASELOAD_PAGE_SIZE,
-) -> KeysetPage:
-    """One page of open cases (mine, or the whole agency's), next contact first and those
-    without one last; overdue and due today flagged. ``case_id`` narrows it to that one case
-    (the row a page refreshes after a consultation is logged)."""
+def caseload(*, viewer: Viewer, mine_only: bool = True) -> list[CaseloadRow]:
+    """Open cases (mine, or the whole agency's), next contact first; overdue ones flagged."""
     cases = (
-        _caseload_cases(viewer=viewer, mine_only=mine_only)
+        case_scope(viewer=viewer)
+        .exclude(stage=Stage.CLOSED)
         .select_related("client", "primary_worker")
-        # The main topic in the same query (at most one per case, a partial unique key).
-        .annotate(
-            main_topic=Subquery(
-                CaseTopic.objects.filter(case=OuterRef("pk"), is_main=True).values("topic")[:1]
-            )
+        .prefetch_related(
+            Prefetch("topics", queryset=CaseTopic.objects.filter(is_main=True), to_attr="main")
         )
     )
-    if case_id is not None:
-        cases = cases.filter(public_id=case_id)
-    page = keyset_page(cases, ordering=CASELOAD_ORDER, cursor=cursor, size=size)
+    if mine_only:
+        cases = cases.filter(Q(primary_worker=viewer.user) | Q(co_workers=viewer.user)).distinct()
     today = timezone.localdate()
     rows = [
         CaseloadRow(
@@ -253,24 +206,12 @@ def caseload(
             overdue=bool(case.next_contact_on and case.next_contact_on < today),
             due_today=case.next_contact_on == today,
         )
-        for case in page.items
+        for case in cases.order_by("next_contact_on", "client__kana_key", "id")
     ]
-    return KeysetPage(items=rows, next_cursor=page.next_cursor)
-
-
-def caseload_counts(*, viewer: Viewer, mine_only: bool = True) -> CaseloadCounts:
-    """The caseload's summary in one aggregate query over the same cases as its pages.
-
-    Only follow_up_on is read (the next contact, or date.max for none), so for the agency the
-    count is an index-only scan of case_open_follow_up."""
-    today = timezone.localdate()
-    counts = _caseload_cases(viewer=viewer, mine_only=mine_only).aggregate(
-        open=Count("id"),
-        overdue=Count("id", filter=Q(follow_up_on__lt=today)),
-        due_today=Count("id", filter=Q(follow_up_on=today)),
-        unplanned=Count("id", filter=Q(follow_up_on=date.max)),
-    )
-    return CaseloadCounts(**counts)
+    # Cases without a planned contact go last, not first (NULLs sort first on some databases).
+    return [r for r in rows if r.case.next_contact_on] + [
+        r for r in rows if not r.case.next_contact_on
+    ]
 
 
 @dataclass(frozen=True)
@@ -338,7 +279,7 @@ def household_view(*, viewer: Viewer, client: Client) -> HouseholdView | None:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    kind: str  # "consultation", "stage", "first_contact", "case_opened"
+    kind: str  # one of TIMELINE_ENTRY_KINDS
     day: date
     at: object  # for ordering within a day
     obj: object
@@ -355,102 +296,218 @@ TIMELINE_KIND_CHOICES = [
     ("first_contact", _("First contact")),
 ]
 TIMELINE_KINDS = tuple(kind for kind, _label in TIMELINE_KIND_CHOICES)
+# What each filter shows: a plan brings its reviews, a consent its withdrawal.
+_TIMELINE_ENTRY_KINDS = {
+    "consultation": ("consultation",),
+    "stage": ("stage",),
+    "plan": ("plan", "review"),
+    "meeting": ("meeting",),
+    "visit": ("visit",),
+    "consent": ("consent", "consent_withdrawn"),
+    "referral": ("referral",),
+    "first_contact": ("first_contact",),
+}
+TIMELINE_ENTRY_KINDS = frozenset(k for kinds in _TIMELINE_ENTRY_KINDS.values() for k in kinds)
+TIMELINE_PAGE_SIZE = 20
+# Newest first; within a day by when it was written; kind and id make the order total.
+_TIMELINE_ORDERING = ["-t_day", "-t_at", "-t_kind", "-t_id"]
+# A first contact has no moment of its own: it sorts last within its day.
+_NO_MOMENT = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _timeline_cursor(cursor: str | None) -> list | None:
+    """The cursor's (day, at, kind, id), typed; None when there is none or it was edited."""
+    values = cursor_values(cursor, len(_TIMELINE_ORDERING))
+    if values is None:
+        return None
+    try:
+        day, at, kind, pk = values
+        typed = [date.fromisoformat(day), datetime.fromisoformat(at), str(kind), int(pk)]
+    except (TypeError, ValueError):
+        return None
+    return typed if typed[2] in TIMELINE_ENTRY_KINDS and typed[1].tzinfo else None
+
+
+def _timeline_rows(queryset: QuerySet, kind: str, *, day, at, after: list | None) -> QuerySet:
+    """One source of the timeline as (kind, id, day, at) rows, the page's worth at most."""
+    rows = queryset.annotate(
+        t_kind=Value(kind, output_field=CharField()),
+        t_id=F("id"),
+        t_day=ExpressionWrapper(day, output_field=DateField()),
+        t_at=ExpressionWrapper(at, output_field=DateTimeField()),
+    )
+    if after is not None:
+        rows = rows.filter(rows_after(_TIMELINE_ORDERING, after))
+    return rows.order_by(*_TIMELINE_ORDERING).values_list("t_kind", "t_id", "t_day", "t_at")
+
+
+def _timeline_sources(viewer: Viewer, client: Client, kinds: tuple[str, ...]) -> dict:
+    """{entry kind: (rows of the client, day, at)}, every source filtered through the scope in
+    the same query: a client object that did not come from client_get still shows nothing the
+    viewer may not see."""
+    scope = client_scope(viewer=viewer)
+    in_scope = Q(case__client=client, case__client__in=scope)
+    local_day = TruncDate("created_at", tzinfo=timezone.get_current_timezone())
+    sent = Coalesce("sent_at", "created_at")
+    sources = {
+        "consultation": (Consultation.objects.filter(in_scope), F("occurred_on"), F("created_at")),
+        "stage": (StageMove.objects.filter(in_scope), F("moved_on"), F("moved_at")),
+        "plan": (
+            Plan.objects.filter(in_scope),
+            Coalesce("agreed_on", local_day),
+            F("created_at"),
+        ),
+        "review": (
+            PlanReview.objects.filter(plan__case__client=client, plan__case__client__in=scope),
+            F("reviewed_on"),
+            F("created_at"),
+        ),
+        "meeting": (
+            MeetingCase.objects.filter(in_scope),
+            F("meeting__held_on"),
+            F("meeting__created_at"),
+        ),
+        "visit": (
+            HomeVisit.objects.filter(client=client, client__in=scope),
+            F("visited_on"),
+            F("created_at"),
+        ),
+        "consent": (
+            Consent.objects.filter(client=client, client__in=scope),
+            F("obtained_on"),
+            F("created_at"),
+        ),
+        "consent_withdrawn": (
+            Consent.objects.filter(client=client, client__in=scope, withdrawn_by__isnull=False),
+            F("ended_on"),
+            F("created_at"),
+        ),
+        "referral": (
+            Referral.objects.filter(
+                Q(client=client) | Q(receiving_client=client),
+                Q(client__in=scope) | Q(receiving_client__in=scope),
+            ),
+            TruncDate(sent, tzinfo=timezone.get_current_timezone()),
+            sent,
+        ),
+    }
+    if holds_client(viewer, client):
+        sources["first_contact"] = (
+            scope.filter(pk=client.pk, first_direct_contact_on__isnull=False),
+            F("first_direct_contact_on"),
+            Value(_NO_MOMENT),
+        )
+    wanted = {entry for kind in kinds for entry in _TIMELINE_ENTRY_KINDS.get(kind, ())}
+    return {kind: source for kind, source in sources.items() if kind in wanted}
+
+
+def _timeline_objects(viewer: Viewer, client: Client, ids: dict[str, list[int]]) -> dict:
+    """{(kind, id): object} for the rows of one page: one query per kind on the page, each
+    joined as its entry shows it (again through the scope)."""
+    scope = client_scope(viewer=viewer)
+    in_scope = Q(case__client=client, case__client__in=scope)
+    fetch = {
+        "consultation": lambda pks: (
+            Consultation.objects.filter(in_scope, pk__in=pks)
+            .select_related("family_member", "partner_agency")
+            .annotate(
+                revision_count=Coalesce(
+                    Subquery(
+                        ConsultationRevision.objects.filter(consultation=OuterRef("pk"))
+                        .order_by()
+                        .values("consultation")
+                        .annotate(n=Count("id"))
+                        .values("n")
+                    ),
+                    0,
+                ),
+                staff_names=ArraySubquery(
+                    Consultation.staff.through.objects.filter(consultation=OuterRef("pk"))
+                    .order_by("id")
+                    .values("user__full_name")
+                ),
+            )
+        ),
+        "stage": lambda pks: StageMove.objects.filter(in_scope, pk__in=pks).select_related(
+            "moved_by"
+        ),
+        "plan": lambda pks: Plan.objects.filter(in_scope, pk__in=pks).select_related(
+            "created_by", "approved_at"
+        ),
+        "review": lambda pks: PlanReview.objects.filter(
+            plan__case__client=client, plan__case__client__in=scope, pk__in=pks
+        ).select_related("plan", "reviewed_by"),
+        "meeting": lambda pks: MeetingCase.objects.filter(in_scope, pk__in=pks).select_related(
+            "meeting", "plan"
+        ),
+        "visit": lambda pks: HomeVisit.objects.filter(
+            client=client, client__in=scope, pk__in=pks
+        ).select_related("supporter"),
+        "consent": lambda pks: Consent.objects.filter(
+            client=client, client__in=scope, pk__in=pks
+        ).select_related("recipient", "obtained_by", "withdrawn_by"),
+        "referral": lambda pks: Referral.objects.filter(
+            Q(client=client) | Q(receiving_client=client),
+            Q(client__in=scope) | Q(receiving_client__in=scope),
+            pk__in=pks,
+        ).select_related("from_agency", "to_agency"),
+    }
+    # A consent and its withdrawal are one row, fetched once.
+    ids = dict(ids)
+    if withdrawn := ids.pop("consent_withdrawn", None):
+        ids["consent"] = [*ids.get("consent", []), *withdrawn]
+    objects: dict[tuple[str, int], object] = {}
+    for kind, pks in ids.items():
+        if kind == "first_contact":
+            objects[(kind, client.pk)] = client
+            continue
+        for obj in fetch[kind](pks):
+            objects[(kind, obj.pk)] = obj
+            if kind == "consent":
+                objects[("consent_withdrawn", obj.pk)] = obj
+    return objects
 
 
 def client_timeline(
-    *, viewer: Viewer, client: Client, kinds: tuple[str, ...] = TIMELINE_KINDS, limit: int = 100
-) -> list[TimelineEntry]:
-    """One timeline of everything that happened with the client, newest first.
+    *,
+    viewer: Viewer,
+    client: Client,
+    kinds: tuple[str, ...] = TIMELINE_KINDS,
+    cursor: str | None = None,
+    size: int = TIMELINE_PAGE_SIZE,
+) -> KeysetPage:
+    """One page of everything that happened with the client, newest first, after ``cursor``.
 
-    Each source is one query with its own limit, merged here; referrals and consents join as
-    further sources when they exist.
+    One UNION ALL query picks the page's (kind, id) rows — each source ordered and cut to the
+    page on its own, so a long history costs what a short one does — then one query per kind
+    on the page fetches what the entries show.
     """
-    # Every source is filtered through the scope in the same query: a client object that did
-    # not come from client_get still shows nothing the viewer may not see.
-    in_scope = Q(case__client=client, case__client__in=client_scope(viewer=viewer))
-    entries: list[TimelineEntry] = []
-    if "consultation" in kinds:
-        consultations = (
-            Consultation.objects.filter(in_scope)
-            .select_related("family_member", "partner_agency")
-            .prefetch_related("staff")
-            .annotate(revision_count=Count("revisions"))
-            .order_by("-occurred_on", "-id")
-        )
-        entries += [
-            TimelineEntry("consultation", c.occurred_on, c.created_at, c)
-            for c in consultations[:limit]
-        ]
-    if "stage" in kinds:
-        moves = StageMove.objects.filter(in_scope).select_related("moved_by")
-        entries += [
-            TimelineEntry("stage", m.moved_on, m.moved_at, m)
-            for m in moves.order_by("-moved_on", "-id")[:limit]
-        ]
-    if "plan" in kinds:
-        plans = Plan.objects.filter(in_scope).select_related("created_by", "approved_at")
-        entries += [
-            TimelineEntry("plan", p.agreed_on or timezone.localdate(p.created_at), p.created_at, p)
-            for p in plans.order_by("-version")[:limit]
-        ]
-        reviews = PlanReview.objects.filter(
-            plan__case__client=client, plan__case__client__in=client_scope(viewer=viewer)
-        ).select_related("plan", "reviewed_by")
-        entries += [
-            TimelineEntry("review", r.reviewed_on, r.created_at, r)
-            for r in reviews.order_by("-reviewed_on", "-id")[:limit]
-        ]
-    if "meeting" in kinds:
-        items = MeetingCase.objects.filter(in_scope).select_related("meeting", "plan")
-        entries += [
-            TimelineEntry("meeting", m.meeting.held_on, m.meeting.created_at, m)
-            for m in items.order_by("-meeting__held_on", "-id")[:limit]
-        ]
-    if "visit" in kinds:
-        visits = HomeVisit.objects.filter(
-            client=client, client__in=client_scope(viewer=viewer)
-        ).select_related("supporter")
-        entries += [
-            TimelineEntry("visit", v.visited_on, v.created_at, v)
-            for v in visits.order_by("-visited_on", "-id")[:limit]
-        ]
-    if "consent" in kinds:
-        from consent.models import Consent  # the consent app builds on cases, not the reverse
-
-        consents = Consent.objects.filter(
-            client=client, client__in=client_scope(viewer=viewer)
-        ).select_related("recipient", "obtained_by", "withdrawn_by")
-        for consent in consents.order_by("-obtained_on", "-id")[:limit]:
-            entries.append(
-                TimelineEntry("consent", consent.obtained_on, consent.created_at, consent)
-            )
-            if consent.withdrawn_by_id:
-                entries.append(
-                    TimelineEntry(
-                        "consent_withdrawn", consent.ended_on, consent.created_at, consent
-                    )
-                )
-    if "referral" in kinds:
-        from referrals.models import Referral
-
-        referrals = Referral.objects.filter(
-            Q(client=client) | Q(receiving_client=client),
-            Q(client__in=client_scope(viewer=viewer))
-            | Q(receiving_client__in=client_scope(viewer=viewer)),
-        ).select_related("from_agency", "to_agency")
-        entries += [
-            TimelineEntry(
-                "referral",
-                timezone.localdate(r.sent_at or r.created_at),
-                r.sent_at or r.created_at,
-                r,
-            )
-            for r in referrals.order_by("-created_at", "-id")[:limit]
-        ]
-    if "first_contact" in kinds and client.first_direct_contact_on and holds_client(viewer, client):
-        entries.append(TimelineEntry("first_contact", client.first_direct_contact_on, None, client))
-    entries.sort(key=lambda e: (e.day, e.at.timestamp() if e.at else 0), reverse=True)
-    return entries[:limit]
+    after = _timeline_cursor(cursor)
+    parts = [
+        _timeline_rows(rows, kind, day=day, at=at, after=after)[: size + 1]
+        for kind, (rows, day, at) in _timeline_sources(viewer, client, kinds).items()
+    ]
+    if not parts:
+        return KeysetPage(items=[], next_cursor=None)
+    union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    if len(parts) > 1:
+        union = union.order_by(*_TIMELINE_ORDERING)
+    rows = list(union[: size + 1])
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        kind, pk, day, at = rows[-1]
+        next_cursor = cursor_for([day, at, kind, pk])
+    ids: dict[str, list[int]] = {}
+    for kind, pk, _day, _at in rows:
+        ids.setdefault(kind, []).append(pk)
+    objects = _timeline_objects(viewer, client, ids)
+    entries = [
+        TimelineEntry(kind, day, at, objects[(kind, pk)])
+        for kind, pk, day, at in rows
+        if (kind, pk) in objects
+    ]
+    return KeysetPage(items=entries, next_cursor=next_cursor)
 
 
 def client_cases(*, viewer: Viewer, client: Client) -> list[Case]:
@@ -466,6 +523,80 @@ def client_cases(*, viewer: Viewer, client: Client) -> list[Case]:
         )
         .order_by("-opened_on", "-id")
     )
+
+
+def client_page_cases(*, viewer: Viewer, client: Client) -> list[Case]:
+    """The client's cases for the top of the client page, newest first, in one query: each
+    with its primary worker, ``topic_labels`` [(label, is_main)] (the main one first) and
+    ``co_worker_names``. The stage history loads on demand (``client_cases``)."""
+    cases = list(
+        case_scope(viewer=viewer)
+        .filter(client=client)
+        .select_related("primary_worker")
+        .annotate(
+            topic_codes=ArraySubquery(
+                CaseTopic.objects.filter(case=OuterRef("pk"))
+                .order_by("-is_main", "id")
+                .values("topic")
+            ),
+            main_topic=Subquery(
+                CaseTopic.objects.filter(case=OuterRef("pk"), is_main=True).values("topic")[:1]
+            ),
+            co_worker_names=ArraySubquery(
+                Case.co_workers.through.objects.filter(case=OuterRef("pk"))
+                .order_by("id")
+                .values("user__full_name")
+            ),
+        )
+        .order_by("-opened_on", "-id")
+    )
+    labels = dict(Topic.choices)
+    for case in cases:
+        case.topic_labels = [
+            (labels.get(code, code), code == case.main_topic) for code in case.topic_codes
+        ]
+    return cases
+
+
+@dataclass(frozen=True)
+class ClientFlags:
+    """What must catch the eye on the client page while its sections are still closed."""
+
+    urgent_visits: int  # urgent visits nobody has acknowledged
+    active_emergencies: int  # emergency disclosures sharing the record right now
+
+
+def client_page_flags(*, viewer: Viewer, client: Client) -> ClientFlags:
+    """One query, through the scope (someone outside it gets nothing to flag)."""
+
+    def count(queryset: QuerySet) -> Coalesce:
+        return Coalesce(
+            Subquery(
+                queryset.filter(client=OuterRef("pk"))
+                .order_by()
+                .values("client")
+                .annotate(n=Count("id"))
+                .values("n")
+            ),
+            0,
+        )
+
+    now = timezone.now()
+    row = (
+        client_scope(viewer=viewer)
+        .filter(pk=client.pk)
+        .values_list(
+            count(HomeVisit.objects.filter(is_urgent=True, acknowledged_at__isnull=True)),
+            count(
+                EmergencyDisclosure.objects.filter(
+                    disclosed_at__lte=now, expires_at__gt=now
+                ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=now))
+            ),
+        )
+        .first()
+    )
+    urgent, emergencies = row or (0, 0)
+    return ClientFlags(urgent_visits=urgent, active_emergencies=emergencies)
 
 
 # --- Plans ------------------------------------------------------------------
@@ -484,10 +615,35 @@ def _plans_with_details(plans: QuerySet[Plan]) -> QuerySet[Plan]:
     )
 
 
+def _with_counts(plans: QuerySet[Plan]) -> QuerySet[Plan]:
+    """``goal_count`` and ``item_count`` in the plans' own query (the plan panel shows them)."""
+
+    def count(model) -> Coalesce:
+        return Coalesce(
+            Subquery(
+                model.objects.filter(plan=OuterRef("pk"))
+                .order_by()
+                .values("plan")
+                .annotate(n=Count("id"))
+                .values("n")
+            ),
+            0,
+        )
+
+    return plans.annotate(goal_count=count(PlanGoal), item_count=count(PlanItem))
+
+
+def case_plan_summary(*, viewer: Viewer, case: Case) -> list[Plan]:
+    """The newest two versions of the case's plan (the one being revised and the one still in
+    force) with their goal and item counts, in one query, for the client page's plan panel."""
+    plans = Plan.objects.filter(case=case, case__in=case_scope(viewer=viewer))
+    return list(_with_counts(plans).select_related("approved_at").order_by("-version")[:2])
+
+
 def case_plans(*, viewer: Viewer, case: Case) -> list[Plan]:
     """Every version of the case's plan, newest first, with goals, items and reviews."""
     plans = Plan.objects.filter(case=case, case__in=case_scope(viewer=viewer))
-    return list(_plans_with_details(plans).order_by("-version"))
+    return list(_with_counts(_plans_with_details(plans)).order_by("-version"))
 
 
 def plan_get(*, viewer: Viewer, public_id: UUID) -> Plan:

@@ -17,6 +17,42 @@ urlpatterns = [
         name="client_first_contact",
     ),
     path("clients/<uuid:public_id>/timeline/", clients.client_timeline, name="client_timeline"),
+    # The client page's sections that load when opened (htmx fragments of the same template)
+    path(
+        "clients/<uuid:public_id>/consents/",
+        clients.client_consents_section,
+        name="client_consents",
+    ),
+    path(
+        "clients/<uuid:public_id>/emergencies/",
+        clients.client_emergencies_section,
+        name="client_emergencies",
+    ),
+    path(
+        "clients/<uuid:public_id>/councils/",
+        clients.client_councils_section,
+        name="client_councils",
+    ),
+    path(
+        "clients/<uuid:public_id>/access-log/",
+        clients.client_access_log_section,
+        name="client_access_log",
+    ),
+    path(
+        "clients/<uuid:public_id>/supporters/",
+        clients.client_supporters_section,
+        name="client_supporters",
+    ),
+    path(
+        "clients/<uuid:public_id>/referrals/",
+        clients.client_referrals_section,
+        name="client_referrals",
+    ),
+    path(
+        "clients/<uuid:public_id>/cases/",
+        clients.client_case_history_section,
+        name="client_case_history",
+    ),
     path("clients/<uuid:public_id>/shared/", shared.shared_record, name="shared_record"),
     # Households
     path("clients/<uuid:public_id>/household/", households.household_edit, name="household_edit"),

@@ -103,3 +103,22 @@ def _typed(model, ordering: list[str], values: list[Any]) -> list[Any] | None:
         except (ValidationError, TypeError, ValueError):
             return None
     return typed
+
+
+# --- Keyset over rows that are not one model's (a UNION of several, ordered by annotations) ---
+
+
+def cursor_for(values: list[Any]) -> str:
+    """The opaque cursor of a row whose ordering values are ``values``."""
+    return _encode(values)
+
+
+def cursor_values(cursor: str | None, width: int) -> list[Any] | None:
+    """The raw values of a cursor (JSON types: the caller types them), or None if unreadable."""
+    return _decode(cursor, width) if cursor else None
+
+
+def rows_after(ordering: list[str], values: list[Any]) -> Q:
+    """The condition "after ``values``" for ``ordering``: each part of a UNION is filtered with
+    it before they are combined (a combined query cannot be filtered)."""
+    return _after(ordering, values)

@@ -316,6 +316,18 @@ CLIENT_URLS: dict[str, Url] = {
     "cases:client_timeline@kinds": Url(
         holder, CLIENT, query=literal(kind=["consultation", "plan", "consent", "referral"])
     ),
+    # a later page of the timeline (an edited cursor starts from the top: still the holder's)
+    "cases:client_timeline@after": Url(
+        holder, CLIENT, query=literal(after="WyIyMDk5LTAxLTAxIl0="), htmx="timeline"
+    ),
+    # the client page's sections that load when opened (htmx fragments of the page)
+    "cases:client_consents": Url(holder, CLIENT, htmx="consents-section"),
+    "cases:client_emergencies": Url(holder, CLIENT, htmx="emergency-section"),
+    "cases:client_councils": Url(holder, CLIENT, htmx="councils-section"),
+    "cases:client_access_log": Url(holder, CLIENT, htmx="access-log-section"),
+    "cases:client_supporters": Url(holder, CLIENT, htmx="supporters-section"),
+    "cases:client_referrals": Url(holder, CLIENT, htmx="referrals-section"),
+    "cases:client_case_history": Url(holder, CLIENT, htmx="case-history-section"),
     "cases:shared_record": Url(live_view, CLIENT),
     "cases:household_edit": Url(holder, CLIENT),
     # the member form's search among the agency's clients (an htmx fragment)

@@ -63,8 +63,6 @@ MATRIX = {
     "agencies:choose": (None, row(LOGIN, OK, OK, OK, OK, OK, REDIRECT)),
     "agencies:directory": (None, row(LOGIN, OK, OK, OK, NOT_FOUND, OK, OK)),
     "agencies:detail": (a("jiritsu_b_id"), row(LOGIN, OK, OK, OK, NOT_FOUND, OK, OK)),
-    # The agency picker's search, for the consent forms: those who work with clients
-    "agencies:pick": (lambda f: ["consent-recipient"], CLIENT_WORK),
     "agencies:roster_home": (
         None,
         row(LOGIN, NOT_FOUND, REDIRECT, REDIRECT, NOT_FOUND, NOT_FOUND, REDIRECT),

@@ -1,6 +1,14 @@
 """The client pages: search, registration (with the duplicate check), the client page itself
-(profile, household, cases and one timeline), and the first direct contact."""
+(profile, household, the open case and its plan, one timeline), and the first direct contact.
 
+The client page shows what a caseworker needs at first sight in a fixed number of queries; every
+other section (consents, emergency disclosures, 支援会議, the access log, supporters and visits,
+referrals, earlier cases and stage history, the timeline's pages) is a fragment of the same
+template, loaded when it is opened or scrolled to, each from its own small GET endpoint. Each
+endpoint reads the client through ``client_get`` first: the same scope, and a look from outside
+the holding agency refused and logged as on the page itself."""
+
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
@@ -11,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.selectors import client_access_log
+from consent.permissions import is_supervisor_of
 from consent.selectors import client_consents, client_emergency_disclosures
 from core.forms import add_service_errors
 from councils.selectors import agenda_items_for_client
@@ -18,15 +27,16 @@ from referrals.selectors import referral_list_for_client
 
 from ..forms.cases import StageMoveForm
 from ..forms.clients import ClientForm, ClientSearchForm, FirstContactForm
-from ..forms.consultations import QuickConsultationForm
 from ..permissions import can_work_with_clients
 from ..selectors import (
     TIMELINE_KIND_CHOICES,
     TIMELINE_KINDS,
-    case_plans,
+    case_plan_summary,
     client_assignments,
     client_cases,
     client_get,
+    client_page_cases,
+    client_page_flags,
     client_visits,
     household_view,
 )
@@ -117,46 +127,137 @@ def _timeline_kinds(request: HttpRequest) -> tuple[str, ...]:
     return kinds or TIMELINE_KINDS
 
 
+PAGE = "cases/client_detail.html"
+
+
+def _timeline_params(request: HttpRequest) -> str:
+    """The timeline's filter as a query string, for the pages after the first."""
+    return urlencode([("kind", kind) for kind in request.GET.getlist("kind")])
+
+
 @require_GET
 def client_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     client = client_get(viewer=request.viewer, public_id=public_id)
-    cases = client_cases(viewer=request.viewer, client=client)
+    cases = client_page_cases(viewer=request.viewer, client=client)
     open_case = next((case for case in cases if case.is_open), None)
-    kinds = _timeline_kinds(request)
     context = {
         "client": client,
-        "cases": cases,
         "open_case": open_case,
+        "closed_cases": [case for case in cases if not case.is_open],
         "household_view": household_view(viewer=request.viewer, client=client),
-        "plans": case_plans(viewer=request.viewer, case=open_case) if open_case else [],
-        "assignments": client_assignments(viewer=request.viewer, client=client),
-        "recent_visits": client_visits(viewer=request.viewer, client=client),
-        "consents": client_consents(viewer=request.viewer, client=client),
-        "referrals": referral_list_for_client(viewer=request.viewer, client=client),
-        "emergencies": client_emergency_disclosures(viewer=request.viewer, client=client),
-        "access_log": client_access_log(viewer=request.viewer, client=client),
-        "council_items": agenda_items_for_client(viewer=request.viewer, client=client),
-        "timeline": client_timeline_selector(viewer=request.viewer, client=client, kinds=kinds),
-        "timeline_kinds": kinds,
+        "plans": case_plan_summary(viewer=request.viewer, case=open_case) if open_case else [],
+        "flags": client_page_flags(viewer=request.viewer, client=client),
+        "shows_access_log": is_supervisor_of(request.viewer, client.agency_id),
+        "timeline_kinds": _timeline_kinds(request),
+        "timeline_params": _timeline_params(request),
         "timeline_kind_choices": TIMELINE_KIND_CHOICES,
         "stage_form": StageMoveForm() if open_case else None,
-        "form": QuickConsultationForm.for_case(open_case, request.viewer) if open_case else None,
-        "first_contact_form": FirstContactForm(),
     }
-    return render(request, "cases/client_detail.html", context)
+    return render(request, PAGE, context)
 
 
 @require_GET
 def client_timeline(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    """The timeline alone, filtered (htmx swaps it into the client page)."""
+    """A page of the timeline, filtered by kind: the first swaps in for the whole list, a later
+    one (``after``) for the "more" button at the end of the one before."""
     client = client_get(viewer=request.viewer, public_id=public_id)
     kinds = _timeline_kinds(request)
-    timeline = client_timeline_selector(viewer=request.viewer, client=client, kinds=kinds)
-    return render(
-        request,
-        "cases/client_detail.html#timeline",
-        {"client": client, "timeline": timeline},
+    cursor = request.GET.get("after")
+    page = client_timeline_selector(
+        viewer=request.viewer, client=client, kinds=kinds, cursor=cursor
     )
+    partial = "timeline_page" if cursor else "timeline"
+    context = {"client": client, "timeline": page, "timeline_params": _timeline_params(request)}
+    return render(request, f"{PAGE}#{partial}", context)
+
+
+def _section(request: HttpRequest, public_id: UUID, partial: str, read) -> HttpResponse:
+    """One section of the client page: the client through ``client_get`` (scope and refusal
+    logged as on the page), then ``read(viewer, client)`` for what the section shows."""
+    client = client_get(viewer=request.viewer, public_id=public_id)
+    context = {"client": client, **read(request.viewer, client)}
+    return render(request, f"{PAGE}#{partial}", context)
+
+
+@require_GET
+def client_consents_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return _section(
+        request,
+        public_id,
+        "consents",
+        lambda viewer, client: {"consents": client_consents(viewer=viewer, client=client)},
+    )
+
+
+@require_GET
+def client_emergencies_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return _section(
+        request,
+        public_id,
+        "emergencies",
+        lambda viewer, client: {
+            "emergencies": client_emergency_disclosures(viewer=viewer, client=client)
+        },
+    )
+
+
+@require_GET
+def client_councils_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return _section(
+        request,
+        public_id,
+        "councils",
+        lambda viewer, client: {
+            "council_items": agenda_items_for_client(viewer=viewer, client=client)
+        },
+    )
+
+
+@require_GET
+def client_access_log_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The holding agency's supervisors see it; for anyone else on the record it is empty."""
+    return _section(
+        request,
+        public_id,
+        "access_log",
+        lambda viewer, client: {"access_log": client_access_log(viewer=viewer, client=client)},
+    )
+
+
+@require_GET
+def client_supporters_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return _section(
+        request,
+        public_id,
+        "supporters",
+        lambda viewer, client: {
+            "assignments": client_assignments(viewer=viewer, client=client),
+            "recent_visits": client_visits(viewer=viewer, client=client),
+        },
+    )
+
+
+@require_GET
+def client_referrals_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return _section(
+        request,
+        public_id,
+        "referrals",
+        lambda viewer, client: {
+            "referrals": referral_list_for_client(viewer=viewer, client=client)
+        },
+    )
+
+
+@require_GET
+def client_case_history_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Every case of the client with its stage history (and the way to reopen a closed one)."""
+
+    def read(viewer, client):
+        cases = client_cases(viewer=viewer, client=client)
+        return {"cases": cases, "open_case": next((c for c in cases if c.is_open), None)}
+
+    return _section(request, public_id, "case_history", read)
 
 
 @require_POST
