@@ -63,6 +63,8 @@ MATRIX = {
     "agencies:choose": (None, row(LOGIN, OK, OK, OK, OK, OK, REDIRECT)),
     "agencies:directory": (None, row(LOGIN, OK, OK, OK, NOT_FOUND, OK, OK)),
     "agencies:detail": (a("jiritsu_b_id"), row(LOGIN, OK, OK, OK, NOT_FOUND, OK, OK)),
+    # The agency picker's search, for the consent forms: those who work with clients
+    "agencies:pick": (lambda f: ["consent-recipient"], CLIENT_WORK),
     "agencies:roster_home": (
         None,
         row(LOGIN, NOT_FOUND, REDIRECT, REDIRECT, NOT_FOUND, NOT_FOUND, REDIRECT),
@@ -94,6 +96,15 @@ MATRIX = {
     "cases:client": (a("client_id"), STATION_A_CLIENT),
     "cases:client_edit": (a("client_id"), STATION_A_CLIENT),
     "cases:client_timeline": (a("client_id"), STATION_A_CLIENT),
+    # The client page's sections that load when opened (the access log is empty for all but
+    # the holding agency's supervisors)
+    "cases:client_consents": (a("client_id"), STATION_A_CLIENT),
+    "cases:client_emergencies": (a("client_id"), STATION_A_CLIENT),
+    "cases:client_councils": (a("client_id"), STATION_A_CLIENT),
+    "cases:client_access_log": (a("client_id"), STATION_A_CLIENT),
+    "cases:client_supporters": (a("client_id"), STATION_A_CLIENT),
+    "cases:client_referrals": (a("client_id"), STATION_A_CLIENT),
+    "cases:client_case_history": (a("client_id"), STATION_A_CLIENT),
     # The client page's sections that load when opened (the access log is empty for all but
     # the holding agency's supervisors)
     "cases:client_consents": (a("client_id"), STATION_A_CLIENT),
