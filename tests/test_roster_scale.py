@@ -10,9 +10,12 @@ the server still validates the choice against what the person may choose.
 import datetime
 
 import pytest
+from django.urls import reverse
 
 from agencies.models import Agency, AgencyKind, Municipality
+from agencies.selectors import PICK_LIMIT
 from core.japanese import search_key
+from tests.conftest import login_as, make_agency
 
 ROSTER_SIZE = 500
 
@@ -51,3 +54,108 @@ def roster_500(db):
 def test_the_roster_fixture_builds_500_searchable_agencies(roster_500):
     assert Agency.objects.active().count() >= ROSTER_SIZE
     assert Agency.objects.filter(search_key__contains=search_key("しえん")).count() >= ROSTER_SIZE
+
+
+MAX_PAGE_BYTES = 60 * 1024
+
+
+@pytest.mark.parametrize("name", ["consent:new", "consent:emergency_new", "referrals:new"])
+def test_agency_forms_stay_small_and_flat_with_500_agencies(
+    client, tanaka, yamamoto, roster_500, django_assert_num_queries, name
+):
+    login_as(client, tanaka)
+    url = reverse(name, args=[yamamoto.public_id])
+    # 1 session, 2 user, 3 membership and agency of the viewer, 4 the client (through its
+    # scope). No query of the roster: the picker renders no agency until one is typed.
+    with django_assert_num_queries(4):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert len(response.content) < MAX_PAGE_BYTES
+    assert "支援機関000" not in response.content.decode()
+    assert 'role="combobox"' in response.content.decode()
+
+
+def _pick(client, purpose, text, **params):
+    return client.get(reverse("agencies:pick", args=[purpose]), {"q": text, **params})
+
+
+def test_the_picker_finds_agencies_by_hiragana_and_half_width_katakana(client, tanaka, jiritsu_b):
+    login_as(client, tanaka)
+    for typed in ("じりつそうだん", "ｼﾞﾘﾂｿｳﾀﾞﾝ", "ジリツ　ソウダン"):
+        page = _pick(client, "consent-recipient", typed).content.decode()
+        assert "自立相談支援機関B" in page, typed
+        assert str(jiritsu_b.public_id) in page
+
+
+def test_the_picker_offers_only_what_the_purpose_allows(client, tanaka, station_a, jiritsu_b):
+    closed = make_agency("自立相談支援機関・閉所", "ジリツソウダンヘイショ", "self_reliance")
+    Agency.objects.filter(pk=closed.pk).update(
+        active_from=datetime.date(2020, 4, 1), active_until=datetime.date(2021, 3, 31)
+    )
+    no_referrals = make_agency(
+        "自立相談支援機関・紙のみ", "ジリツソウダンカミ", "self_reliance", receives_referrals=False
+    )
+    login_as(client, tanaka)
+
+    consent = _pick(client, "consent-recipient", "じりつ").content.decode()
+    assert "自立相談支援機関B" in consent
+    assert no_referrals.name in consent  # a consent may name a partner not using Tsunagu
+    assert station_a.name not in consent  # never the own agency
+    assert closed.name not in consent  # never an inactive one
+
+    referral = _pick(client, "referral-recipient", "じりつ").content.decode()
+    assert "自立相談支援機関B" in referral
+    assert no_referrals.name not in referral
+    assert station_a.name not in referral
+    assert closed.name not in referral
+
+
+def test_the_picker_shows_at_most_the_limit_and_says_there_are_more(
+    client, tanaka, roster_500, django_assert_num_queries
+):
+    login_as(client, tanaka)
+    # 1 session, 2 user, 3 membership and agency, 4 the matching agencies (one more than shown).
+    with django_assert_num_queries(4):
+        page = _pick(client, "consent-recipient", "しえん").content.decode()
+    assert page.count('role="option"') == PICK_LIMIT + 1  # the matches and the "type more" line
+    assert "aria-disabled" in page
+
+
+def test_the_picker_refuses_unknown_purposes_and_people_without_client_work(client, tanaka, kato):
+    login_as(client, tanaka)
+    assert _pick(client, "everything", "し").status_code == 404
+    login_as(client, kato)
+    assert _pick(client, "consent-recipient", "し").status_code == 404
+
+
+def test_a_forged_agency_outside_the_choice_is_refused_with_the_typed_values_kept(
+    client, tanaka, yamamoto, station_a, jiritsu_b
+):
+    login_as(client, tanaka)
+    url = reverse("consent:new", args=[yamamoto.public_id])
+    # The own agency: in the directory, but not a recipient a consent may name.
+    response = client.post(
+        url,
+        {
+            "recipient": str(station_a.public_id),
+            "recipient_text": "ひきこもり",
+            "purpose": "referral",
+            "categories": ["basic"],
+            "method": "written",
+            "given_by": "client",
+            "obtained_on": "2025-01-10",
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Choose the agency from the list." in page or "一覧から機関を選んでください。" in page
+    assert 'value="ひきこもり"' in page  # what was typed stays in the text box
+    assert not yamamoto.consents.exists()
+
+
+def test_a_chosen_agency_comes_back_with_its_name(client, tanaka, yamamoto, jiritsu_b):
+    login_as(client, tanaka)
+    url = reverse("consent:new", args=[yamamoto.public_id])
+    page = client.get(url, {"recipient": str(jiritsu_b.public_id)}).content.decode()
+    assert 'value="自立相談支援機関B（' in page
+    assert f'value="{jiritsu_b.public_id}"' in page
