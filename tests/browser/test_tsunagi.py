@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.functional import empty
 from playwright.sync_api import expect
 
+from tests.browser.test_agency_picker import pick_agency
 from tests.browser.test_roster import field, log_in, log_out
 from tests.conftest import PASSWORD, make_user, viewer_for
 
@@ -101,7 +102,7 @@ def test_a_tsunagi_from_a_station_to_a_self_reliance_agency(
 
     page.locator("#consents").get_by_role("link", name="本人同意を記録").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("本人同意を記録")
-    field(page, "提供先機関").select_option(label="自立相談支援機関B（自立相談支援機関）")
+    pick_agency(page, "提供先機関", "じりつ", "自立相談支援機関B（自立相談支援機関）")
     field(page, "利用目的").select_option(label="つなぎ")
     page.get_by_label("基本情報（氏名・連絡先・住所）", exact=True).check()
     page.get_by_label("相談内容・支援経過", exact=True).check()
@@ -129,7 +130,7 @@ def test_a_tsunagi_from_a_station_to_a_self_reliance_agency(
     # --- ... and the つなぎ, with 本人の意向 in his own words. --------------------------------
     page.locator("#referrals").get_by_role("link", name="つなぐ・紹介する").click()
     expect(page.get_by_label("つなぎ（情報提供あり）", exact=True)).to_be_checked()
-    field(page, "提供先機関").select_option(label="自立相談支援機関B（自立相談支援機関）")
+    pick_agency(page, "提供先機関", "じりつ", "自立相談支援機関B（自立相談支援機関）")
     basic = page.get_by_label("基本情報（氏名・連絡先・住所）", exact=True)
     consultation = page.get_by_label("相談内容・支援経過", exact=True)
     expect(basic).to_be_enabled()  # the categories came back for B (htmx)
