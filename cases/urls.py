@@ -19,37 +19,37 @@ urlpatterns = [
     path("clients/<uuid:public_id>/timeline/", clients.client_timeline, name="client_timeline"),
     # The client page's sections that load when opened (htmx fragments of the same template)
     path(
-        "clients/<uuid:public_id>/consents/",
+        "clients/<uuid:public_id>/sections/consents/",
         clients.client_consents_section,
         name="client_consents",
     ),
     path(
-        "clients/<uuid:public_id>/emergencies/",
+        "clients/<uuid:public_id>/sections/emergencies/",
         clients.client_emergencies_section,
         name="client_emergencies",
     ),
     path(
-        "clients/<uuid:public_id>/councils/",
+        "clients/<uuid:public_id>/sections/councils/",
         clients.client_councils_section,
         name="client_councils",
     ),
     path(
-        "clients/<uuid:public_id>/access-log/",
+        "clients/<uuid:public_id>/sections/access-log/",
         clients.client_access_log_section,
         name="client_access_log",
     ),
     path(
-        "clients/<uuid:public_id>/supporters/",
+        "clients/<uuid:public_id>/sections/supporters/",
         clients.client_supporters_section,
         name="client_supporters",
     ),
     path(
-        "clients/<uuid:public_id>/referrals/",
+        "clients/<uuid:public_id>/sections/referrals/",
         clients.client_referrals_section,
         name="client_referrals",
     ),
     path(
-        "clients/<uuid:public_id>/cases/",
+        "clients/<uuid:public_id>/sections/cases/",
         clients.client_case_history_section,
         name="client_case_history",
     ),

@@ -443,7 +443,12 @@ class TestEmergencyDisclosure:
         assert response.status_code == 302
         assert (disclosure.recipient, disclosure.categories) == (jiritsu_b, [BASIC, HEALTH])
         page = client.get(reverse("cases:client", args=[yamamoto_case.client.public_id]))
-        assert str(disclosure.public_id) in page.content.decode()
+        # Shown now: flagged on the page, the disclosure itself in its section when opened.
+        assert 'data-flag="emergency"' in page.content.decode()
+        section = client.get(
+            reverse("cases:client_emergencies", args=[yamamoto_case.client.public_id])
+        )
+        assert str(disclosure.public_id) in section.content.decode()
 
 
 @pytest.mark.django_db
@@ -457,11 +462,16 @@ class TestWhoLooked:
         login_as(client, sato)
         live(client, yamamoto_case.client)
         page_url = reverse("cases:client", args=[yamamoto_case.client.public_id])
+        # The section loads when opened, from its own address.
+        section_url = reverse("cases:client_access_log", args=[yamamoto_case.client.public_id])
 
         login_as(client, takahashi)
-        html = client.get(page_url).content.decode()
+        assert section_url in client.get(page_url).content.decode()
+        html = client.get(section_url).content.decode()
         login_as(client, tanaka)
         caseworker_html = client.get(page_url).content.decode()
+        assert section_url not in caseworker_html
+        caseworker_html += client.get(section_url).content.decode()
 
         panel = html[html.index('id="access-log"') :]
         assert "鈴木 花子" in panel
