@@ -16,6 +16,7 @@ from agencies.models import Agency, AgencyKind, Municipality
 from agencies.selectors import PICK_LIMIT
 from core.japanese import search_key
 from tests.conftest import login_as, make_agency
+from tests.test_client_page import LARGE, build_history
 
 ROSTER_SIZE = 500
 
@@ -159,3 +160,49 @@ def test_a_chosen_agency_comes_back_with_its_name(client, tanaka, yamamoto, jiri
     page = client.get(url, {"recipient": str(jiritsu_b.public_id)}).content.decode()
     assert 'value="自立相談支援機関B（' in page
     assert f'value="{jiritsu_b.public_id}"' in page
+
+
+def test_the_client_page_of_a_long_history_stays_small_and_flat_with_500_agencies(
+    client,
+    tanaka,
+    yamamoto,
+    station_a,
+    jiritsu_b,
+    agency_c,
+    sato,
+    roster_500,
+    django_assert_num_queries,
+):
+    partners = [
+        jiritsu_b,
+        agency_c,
+        make_agency("ハローワークD", "ハローワークディー", "hello_work"),
+        make_agency("保健所E", "ホケンジョイー", "public_health_center"),
+    ]
+    case = build_history(
+        size=LARGE,
+        worker=tanaka,
+        client=yamamoto,
+        station_a=station_a,
+        partners=partners,
+        outsider=sato,
+    )
+    login_as(client, tanaka)
+    url = reverse("cases:client", args=[yamamoto.public_id])
+    # The same ten queries as in tests/test_client_page.py, whatever the roster: 1 session, 2
+    # user, 3 membership + agency, 4 the client, 5 the cases, 6-8 the household (members,
+    # their open cases, those cases' topics), 9 the plan's newest versions, 10 the flags.
+    with django_assert_num_queries(10):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert len(response.content) < MAX_PAGE_BYTES
+    assert "支援機関000" not in response.content.decode()
+
+    # The quick consultation form, loaded when "Log a consultation" is opened, must not carry
+    # the roster either (its partner-agency field becomes the picker).
+    form = client.get(
+        reverse("cases:consultation_new", args=[case.public_id]), headers={"HX-Request": "true"}
+    )
+    assert form.status_code == 200
+    assert len(form.content) < MAX_PAGE_BYTES
+    assert "支援機関000" not in form.content.decode()
