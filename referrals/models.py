@@ -159,6 +159,10 @@ class ProvisionRecord(models.Model):
 
     class Meta:
         ordering = ["-provided_at", "-id"]
+        # The agency's records list and its CSV export: newest first, read by keyset.
+        indexes = [
+            models.Index(fields=["provider", "-provided_at", "-id"], name="provision_by_agency")
+        ]
 
     def __str__(self) -> str:
         return f"{self.provided_at:%Y-%m-%d} {self.provider_id}→{self.recipient_id}"
@@ -184,6 +188,9 @@ class ConfirmationRecord(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-received_at", "-id"], name="confirmation_by_agency")
+        ]
 
     def __str__(self) -> str:
         return f"{self.received_at:%Y-%m-%d} {self.provider_id}→{self.recipient_id}"

@@ -738,8 +738,10 @@ class TestRecords:
         assert response.status_code == 200
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         assert response["Content-Disposition"].startswith("attachment;")
-        assert response.content.startswith(b"\xef\xbb\xbf")
-        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert response.streaming
+        body = response.getvalue()
+        assert body.startswith(b"\xef\xbb\xbf")
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
         assert len(rows) == 2
         record = rows[1]
         assert record[0] == ja("Provision record (Art. 29)")
@@ -759,7 +761,7 @@ class TestRecords:
 
         assert len(found.context["provisions"].items) == 1
         assert missed.context["provisions"].items == []
-        assert len(csv_missed.content.decode("utf-8-sig").strip().splitlines()) == 1
+        assert len(csv_missed.getvalue().decode("utf-8-sig").strip().splitlines()) == 1
 
     def test_another_agency_sees_none_of_them(self, client, tanaka, sato, yamamoto_case, jiritsu_b):
         sent(tanaka, yamamoto_case.client, jiritsu_b)
@@ -768,7 +770,60 @@ class TestRecords:
         response = client.get(reverse("referrals:records"))
 
         assert response.context["provisions"].items == []
-        assert "山本" not in client.get(reverse("referrals:records_csv")).content.decode()
+        assert "山本" not in client.get(reverse("referrals:records_csv")).getvalue().decode()
+
+    def test_the_csv_is_byte_for_byte_what_it_was_before_streaming(
+        self, client, tanaka, yamamoto_case, jiritsu_b
+    ):
+        referral = sent(tanaka, yamamoto_case.client, jiritsu_b, categories=[BASIC])
+        record = ProvisionRecord.objects.get()
+        login_as(client, tanaka)
+
+        body = client.get(reverse("referrals:records_csv")).getvalue()
+
+        provided = timezone.localtime(record.provided_at).strftime("%Y-%m-%d %H:%M")
+        consent = Consent.objects.get().public_id
+        header = ",".join(
+            ja(text)
+            for text in (
+                "Kind of record",
+                "Date and time",
+                "Person",
+                "Reading",
+                "Other agency",
+                "Information",
+                "Consent / how it was obtained",
+                "Recorded by",
+                "Referral",
+            )
+        )
+        row = (
+            f"{ja('Provision record (Art. 29)')},{provided},山本 太郎,ヤマモト タロウ,"
+            f"自立相談支援機関B,{ja(str(DataCategory.BASIC.label))},{consent},田中 一郎,"
+            f"{referral.public_id}"
+        )
+        assert body == f"\ufeff{header}\r\n{row}\r\n".encode()
+
+    def test_a_csv_of_many_records_streams_in_chunks_with_every_row(
+        self, client, monkeypatch, tanaka, yamamoto_case, jiritsu_b, agency_c
+    ):
+        from referrals.views import referrals as views
+
+        monkeypatch.setattr(views, "CSV_ROWS_PER_CHUNK", 2)
+        referrals = [
+            sent(tanaka, yamamoto_case.client, (jiritsu_b, agency_c)[n % 2], categories=[BASIC])
+            for n in range(5)
+        ]
+        login_as(client, tanaka)
+
+        response = client.get(reverse("referrals:records_csv"))
+        chunks = list(response.streaming_content)
+
+        assert response.streaming
+        assert len(chunks) == 1 + 3  # the header, then 2 + 2 + 1 rows
+        rows = list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8-sig"))))
+        assert len(rows) == 1 + 5
+        assert [row[-1] for row in rows[1:]] == [str(r.public_id) for r in reversed(referrals)]
 
     @pytest.mark.parametrize("persona", ["ito", "kato"])
     def test_staff_without_client_work_get_a_404(self, request, client, persona):
