@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_quick_entry
 from tests.browser.test_roster import field, log_in
 from tests.conftest import PASSWORD
 
@@ -65,12 +66,14 @@ def test_a_caseworkers_day(live_server, page, tanaka, output_path):
 
     # Three consultations from the client page; the last one by keyboard only.
     page.goto(client_url)
+    open_quick_entry(page)
     for summary in ("母親から電話。本人の様子を聞き取り", "母親と面談。家計の不安"):
         field(page, "概要").fill(summary)
         page.get_by_role("button", name="記録する").click()
         expect(page.locator("#timeline")).to_contain_text(summary)
     page.goto(client_url)
-    expect(field(page, "概要")).to_be_focused()  # the quick entry has the focus on load
+    open_quick_entry(page)
+    expect(field(page, "概要")).to_be_focused()  # the quick entry has the focus when opened
     page.keyboard.type("本人と電話で5分話せた")  # method "phone" and today's date are preset
     page.keyboard.press("Enter")
     expect(page.locator("#timeline")).to_contain_text("本人と電話で5分話せた")

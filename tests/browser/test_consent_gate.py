@@ -21,6 +21,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from reminders.models import Kind
+from tests.browser.conftest import open_section
 from tests.browser.test_roster import field, log_in
 from tests.conftest import PASSWORD, make_user, viewer_for
 
@@ -184,7 +185,7 @@ def test_a_partner_sees_only_what_was_consented_an_emergency_and_nothing_after_w
     # --- 1. 田中 at A records the consent: 基本情報 and 相談内容 to B, nothing else. ----------
     log_in(a_worker, url, "tanaka", PASSWORD)
     a_worker.goto(client_url)
-    a_worker.locator("#consents").get_by_role("link", name="本人同意を記録").click()
+    open_section(a_worker, "consents").get_by_role("link", name="本人同意を記録").click()
     field(a_worker, "提供先機関").select_option(label="自立相談支援機関B（自立相談支援機関）")
     field(a_worker, "利用目的").select_option(label="つなぎ")
     a_worker.get_by_label("基本情報（氏名・連絡先・住所）", exact=True).check()
@@ -192,8 +193,10 @@ def test_a_partner_sees_only_what_was_consented_an_emergency_and_nothing_after_w
     a_worker.get_by_label("書面", exact=True).check()
     a_worker.get_by_role("button", name="本人同意を記録する").click()
     expect_message(a_worker, "本人同意を記録しました。")
-    consent_row = a_worker.locator("#consents li[data-consent]").filter(
-        has_text="自立相談支援機関B"
+    consent_row = (
+        open_section(a_worker, "consents")
+        .locator("li[data-consent]")
+        .filter(has_text="自立相談支援機関B")
     )
     expect(consent_row.locator("[data-consent-status=valid]")).to_have_text("有効")
     tsunagi_accepted(
@@ -207,7 +210,7 @@ def test_a_partner_sees_only_what_was_consented_an_emergency_and_nothing_after_w
     expect(b_worker.get_by_role("heading", level=1)).to_contain_text("山本 太郎")
     own_record_url = b_worker.url
     assert own_record_url != client_url  # B's own record of him, made at acceptance
-    b_worker.locator("#referrals [data-partner-record]").click()
+    open_section(b_worker, "referrals").locator("[data-partner-record]").click()
     expect(b_worker).to_have_url(f"{client_url}shared/")
     expect(b_worker.locator("h1[data-person]")).to_have_text("山本 太郎")
     expect(b_worker.locator("main")).to_contain_text("ひきこもり支援ステーションA")
@@ -236,7 +239,7 @@ def test_a_partner_sees_only_what_was_consented_an_emergency_and_nothing_after_w
 
     # --- 3. An emergency: 田中 shows 心身の状況 to B without consent. ------------------------
     a_worker.goto(client_url)
-    a_worker.locator("#emergency a[href$='/emergency/']").click()
+    open_section(a_worker, "emergency").locator("a[href$='/emergency/']").click()
     expect(a_worker).to_have_url(f"{url}/consent/client/{yamamoto_at_a.public_id}/emergency/")
     field(a_worker, "提供先機関").select_option(label="自立相談支援機関B（自立相談支援機関）")
     a_worker.get_by_label("心身の状況（要配慮個人情報）", exact=True).check()
@@ -264,7 +267,7 @@ def test_a_partner_sees_only_what_was_consented_an_emergency_and_nothing_after_w
     a_supervisor.screenshot(path=shots / "3-supervisor-notification.png", full_page=True)
     row.get_by_role("button", name="開く").click()
     expect(a_supervisor).to_have_url(client_url)
-    pending = a_supervisor.locator("#emergency li[data-emergency]")
+    pending = open_section(a_supervisor, "emergency").locator("li[data-emergency]")
     expect(pending).to_have_count(1)
     expect(pending).to_contain_text("自立相談支援機関B")
     # The supervisors' list of disclosures: its "to review" section.
@@ -305,8 +308,10 @@ def test_a_partner_sees_only_what_was_consented_an_emergency_and_nothing_after_w
 
     # --- 4. He withdraws his consent: 田中 records it on the consent's page. ---------------
     a_worker.goto(client_url)
-    consent_row = a_worker.locator("#consents li[data-consent]").filter(
-        has_text="自立相談支援機関B"
+    consent_row = (
+        open_section(a_worker, "consents")
+        .locator("li[data-consent]")
+        .filter(has_text="自立相談支援機関B")
     )
     consent_row.get_by_role("link", name=re.compile("^撤回を記録")).click()
     withdraw = a_worker.locator("#withdraw")
@@ -333,7 +338,7 @@ def test_a_partner_sees_only_what_was_consented_an_emergency_and_nothing_after_w
 
     # The danger has passed: 田中 ends the emergency; 中島's next load shows only placeholders.
     a_worker.goto(client_url)
-    a_worker.locator("#emergency li[data-emergency] a").first.click()
+    open_section(a_worker, "emergency").locator("li[data-emergency] a").first.click()
     expect(a_worker).to_have_url(emergency_url)
     a_worker.locator("form[action$='/end/'] button").click()
     expect(a_worker.locator("h1 [data-state=ended]")).to_be_visible()
@@ -352,7 +357,8 @@ def test_a_partner_sees_only_what_was_consented_an_emergency_and_nothing_after_w
 
     # --- 5. 小林 reads who looked at the record: 中島's four loads of the live view. -------
     a_supervisor.goto(client_url)
-    looks = a_supervisor.locator("#access-log li[data-access]").filter(has_text="中島 健太")
+    looks = open_section(a_supervisor, "access-log").locator("li[data-access]")
+    looks = looks.filter(has_text="中島 健太")
     expect(looks).to_have_count(4)  # newest first
     expect(looks.first).to_contain_text("自立相談支援機関B")
     # The first look: what the consent covered, no 心身の状況.
@@ -369,4 +375,5 @@ def test_a_partner_sees_only_what_was_consented_an_emergency_and_nothing_after_w
     a_supervisor.locator("#access-log").screenshot(path=shots / "12-who-looked-panel.png")
     # A caseworker of A does not get the panel (it is for supervisors).
     a_worker.goto(client_url)
+    expect(a_worker.locator("#access-log-section")).to_have_count(0)
     expect(a_worker.locator("#access-log")).to_have_count(0)

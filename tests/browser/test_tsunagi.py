@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.functional import empty
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_section
 from tests.browser.test_agency_picker import pick_agency
 from tests.browser.test_roster import field, log_in, log_out
 from tests.conftest import PASSWORD, make_user, viewer_for
@@ -100,7 +101,7 @@ def test_a_tsunagi_from_a_station_to_a_self_reliance_agency(
     expect(household).to_contain_text("母")
     expect(page.get_by_text("ひきこもりの状況")).to_be_visible()  # 心身の状況 at A
 
-    page.locator("#consents").get_by_role("link", name="本人同意を記録").click()
+    open_section(page, "consents").get_by_role("link", name="本人同意を記録").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("本人同意を記録")
     pick_agency(page, "提供先機関", "じりつ", "自立相談支援機関B（自立相談支援機関）")
     field(page, "利用目的").select_option(label="つなぎ")
@@ -115,7 +116,7 @@ def test_a_tsunagi_from_a_station_to_a_self_reliance_agency(
     page.get_by_role("button", name="本人同意を記録する").click()
 
     expect_message(page, "本人同意を記録しました。")
-    consent = page.locator("#consents li").filter(has_text="自立相談支援機関B")
+    consent = open_section(page, "consents").locator("li").filter(has_text="自立相談支援機関B")
     expect(consent).to_have_count(1)
     expect(consent.locator("[data-consent-status=valid]")).to_have_text("有効")
     expect(consent).to_contain_text("基本情報（氏名・連絡先・住所）、相談内容・支援経過")
@@ -128,7 +129,7 @@ def test_a_tsunagi_from_a_station_to_a_self_reliance_agency(
     page.screenshot(path=shots / "2-consent-recorded.png", full_page=True)
 
     # --- ... and the つなぎ, with 本人の意向 in his own words. --------------------------------
-    page.locator("#referrals").get_by_role("link", name="つなぐ・紹介する").click()
+    open_section(page, "referrals").get_by_role("link", name="つなぐ・紹介する").click()
     expect(page.get_by_label("つなぎ（情報提供あり）", exact=True)).to_be_checked()
     pick_agency(page, "提供先機関", "じりつ", "自立相談支援機関B（自立相談支援機関）")
     basic = page.get_by_label("基本情報（氏名・連絡先・住所）", exact=True)
@@ -207,9 +208,11 @@ def test_a_tsunagi_from_a_station_to_a_self_reliance_agency(
     expect(main).not_to_contain_text("山本 ハル")
     expect(page.get_by_text("ひきこもりの状況")).to_have_count(0)  # no 心身の状況
     expect(main).not_to_contain_text("10年以上")
-    expect(page.locator("#consents li[data-consent]")).to_have_count(0)  # A's consent is A's
+    consents = open_section(page, "consents").locator("li[data-consent]")
+    expect(consents).to_have_count(0)  # A's consent is A's
     expect(main).to_contain_text("中島 健太")  # the case is his
-    incoming = page.locator("#referrals li").filter(has_text="ひきこもり支援ステーションA")
+    incoming = open_section(page, "referrals").locator("li")
+    incoming = incoming.filter(has_text="ひきこもり支援ステーションA")
     expect(incoming.locator("[data-referral-status]")).to_have_text("受理")
     page.screenshot(path=shots / "7-client-record-at-b.png", full_page=True)
 
@@ -226,7 +229,7 @@ def test_a_tsunagi_from_a_station_to_a_self_reliance_agency(
     # --- 田中 sees it 完了 too. ---------------------------------------------------------------
     log_in(page, url, "tanaka", PASSWORD)
     page.goto(client_url)
-    sent = page.locator(f'#referrals li[data-referral="{referral_id}"]')
+    sent = open_section(page, "referrals").locator(f'li[data-referral="{referral_id}"]')
     expect(sent).to_contain_text("→ 自立相談支援機関B")
     expect(sent.locator("[data-referral-status]")).to_have_text("完了")
     sent.get_by_role("link", name="つなぎ（情報提供あり）").click()
