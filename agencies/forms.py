@@ -91,6 +91,71 @@ class AgencyPickerField(forms.ModelChoiceField):
         return f"{obj.name}（{obj.get_kind_display()}）"
 
 
+class AgencyPickerMultipleWidget(AgencyPickerWidget):
+    """The picker for several agencies: each one chosen is a removable chip carrying a hidden
+    input of the field's name, so the form posts the same list a multiple select would."""
+
+    template_name = "agencies/widgets/agency_picker_multiple.html"
+    allow_multiple_selected = True
+
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+
+    def value_omitted_from_data(self, data, files, name):
+        # Nothing chosen posts nothing, as with a multiple select.
+        return False
+
+    def _chosen(self, values) -> list[tuple[str, str]]:
+        """(value, label) of the chosen agencies, in the order chosen; one query, none if
+        nothing is chosen. A value the field does not accept is left out (its error says so)."""
+        field = self.choices.field
+        key = field.to_field_name or "pk"
+        wanted = []
+        for value in values or []:
+            try:
+                wanted.append(UUID(str(value)) if key == "public_id" else int(value))
+            except (TypeError, ValueError):
+                continue
+        if not wanted:
+            return []
+        found = {
+            getattr(agency, key): agency
+            for agency in field.queryset.filter(**{f"{key}__in": wanted})
+        }
+        return [
+            (str(value), field.label_from_instance(found[value]))
+            for value in dict.fromkeys(wanted)
+            if value in found
+        ]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["chosen"] = self._chosen(value)
+        return context
+
+    def _chosen_label(self, value) -> str:
+        return ""  # the text box only searches: the chosen agencies are the chips
+
+
+class AgencyPickerMultipleField(forms.ModelMultipleChoiceField):
+    """Several agencies chosen with the picker; as ``AgencyPickerField``, the ``purpose`` must
+    search the queryset the form accepts."""
+
+    widget = AgencyPickerMultipleWidget
+    default_error_messages = {
+        "invalid_choice": _("Choose the agency from the list."),
+        "invalid_pk_value": _("Choose the agency from the list."),
+    }
+
+    def __init__(self, *, purpose: str, queryset=None, **kwargs):
+        super().__init__(queryset if queryset is not None else Agency.objects.none(), **kwargs)
+        self.widget.purpose = purpose
+        self.widget.listbox_label = self.label or ""
+
+    def label_from_instance(self, obj: Agency) -> str:
+        return f"{obj.name}（{obj.get_kind_display()}）"
+
+
 class MunicipalityChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Municipality) -> str:
         return f"{obj}（{obj.code}）"

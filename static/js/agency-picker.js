@@ -12,6 +12,8 @@
       text: picker.querySelector("[data-agency-picker-text]"),
       value: picker.querySelector("[data-agency-picker-value]"),
       listbox: picker.querySelector('[role="listbox"]'),
+      // The multiple variant: chosen agencies are chips, each with a hidden input.
+      chosen: picker.querySelector("[data-agency-picker-chosen]"),
     };
   }
 
@@ -49,7 +51,26 @@
     p.value.dispatchEvent(new Event("change", { bubbles: true }));
   }
 
+  function addChip(p, option) {
+    const already = Array.from(p.chosen.querySelectorAll("input[type=hidden]")).some(function (input) {
+      return input.value === option.dataset.value;
+    });
+    if (!already) {
+      const chip = p.picker.querySelector("[data-agency-picker-chip-template]").content.firstElementChild.cloneNode(true);
+      chip.querySelector("input[type=hidden]").value = option.dataset.value;
+      chip.querySelector("[data-agency-picker-chip-label]").textContent = option.dataset.label;
+      const remove = chip.querySelector("[data-agency-picker-remove]");
+      remove.setAttribute("aria-label", remove.dataset.labelFormat.replace("{name}", option.dataset.label));
+      p.chosen.appendChild(chip);
+    }
+    // Ready for the next one.
+    p.text.value = "";
+    setOpen(p, false);
+    p.picker.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
   function choose(p, option) {
+    if (p.chosen) return addChip(p, option);
     p.value.value = option.dataset.value;
     p.text.value = option.dataset.label;
     setOpen(p, false);
@@ -89,7 +110,7 @@
     if (!event.target.matches("[data-agency-picker-text]")) return;
     const p = parts(event.target);
     // Typing again undoes the choice: what is sent is always what the text box shows.
-    if (p.value.value) {
+    if (p.value && p.value.value) {
       p.value.value = "";
       changed(p);
     }
@@ -102,6 +123,14 @@
   });
 
   document.addEventListener("click", function (event) {
+    const remove = event.target.closest("[data-agency-picker] [data-agency-picker-remove]");
+    if (remove) {
+      const p = parts(remove);
+      remove.closest("[data-agency-picker-chip]").remove();
+      p.text.focus();
+      p.picker.dispatchEvent(new Event("change", { bubbles: true }));
+      return;
+    }
     const option = event.target.closest("[data-agency-picker] [role='option']");
     if (!option || option.getAttribute("aria-disabled") === "true") return;
     choose(parts(option), option);
