@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
+from agencies.models import Agency
 from cases.models import GoalReview, Plan, PlanGoal, PlanItem, PlanReview, PlanStatus
 from cases.services import (
     case_open,
@@ -25,7 +26,7 @@ from cases.services import (
     plan_revise,
     plan_update,
 )
-from tests.conftest import login_as, viewer_for
+from tests.conftest import login_as, make_agency, viewer_for
 
 pytestmark = pytest.mark.django_db
 # What htmx sends from the editor: its requests target the editor element.
@@ -197,17 +198,28 @@ class TestTheEditor:
         # The new item's "what" gets the cursor back for the next one.
         assert autofocused(response.text, "id_new_item-what")
 
-    def test_the_agency_list_offers_this_agency_first_then_active_partners(
+    def test_a_new_item_starts_with_this_agency_and_the_picker_offers_active_partners(
         self, client, tanaka, plan, jiritsu_b, agency_c
     ):
+        closed = make_agency("閉所した支援機関", "ヘイショシエンキカン", "npo")
+        Agency.objects.filter(pk=closed.pk).update(
+            active_from=datetime.date(2020, 4, 1), active_until=datetime.date(2021, 3, 31)
+        )
         login_as(client, tanaka)
 
         page = client.get(url("plan", plan)).text
+        # No list of agencies on the page: the own agency is chosen, by pk as before.
+        assert '<select name="new_item-agency"' not in page
+        assert f'name="new_item-agency" value="{plan.case.agency_id}"' in page
+        assert 'value="ひきこもり支援ステーションA（' in page
 
-        select = re.search(r'<select name="new_item-agency".*?</select>', page, re.S).group(0)
-        options = re.findall(r'<option value="(\d+)"', select)
-        assert options[0] == str(plan.case.agency_id)
-        assert {str(jiritsu_b.pk), str(agency_c.pk)} <= set(options)
+        pick = reverse("agencies:pick", args=["plan-agency"])
+        found = client.get(pick, {"q": "しえん", "key": "pk"}).text
+        assert f'data-value="{plan.case.agency_id}"' in found  # this agency
+        assert f'data-value="{jiritsu_b.pk}"' in found  # an active partner
+        assert closed.name not in found
+        other = client.get(pick, {"q": "えぬぴー", "key": "pk"}).text
+        assert f'data-value="{agency_c.pk}"' in other
 
     def test_move_up_and_down_reorders_and_keeps_the_focus_on_the_moved_item(
         self, client, tanaka, yamamoto_case

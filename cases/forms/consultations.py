@@ -17,10 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from agencies.forms import AgencyPickerField
 from agencies.models import Agency
 from agencies.permissions import Viewer
 
 from ..models import Case, Consultation, HouseholdMember, Method, Relationship
+from ..selectors import partner_agencies
 from ..services import CONSULTATION_FIELDS
 from .cases import WorkersChoiceField, agency_workers
 from .clients import DateInput
@@ -101,11 +103,6 @@ class MemberChoiceField(forms.ModelChoiceField):
         return f"{obj.name}（{relationship}）" if obj.name else str(relationship)
 
 
-class AgencyChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Agency) -> str:
-        return obj.name
-
-
 def _family_members(case: Case, current: HouseholdMember | None = None) -> QuerySet:
     """The client's household members other than the client."""
     members = HouseholdMember.objects.filter(household_id=case.client.household_id).exclude(
@@ -117,11 +114,12 @@ def _family_members(case: Case, current: HouseholdMember | None = None) -> Query
 
 
 def _partner_agencies(case: Case, current: Agency | None = None) -> QuerySet:
-    """Agencies active today, other than the case's own (and the one already chosen)."""
-    agencies = Agency.objects.active().exclude(pk=case.agency_id)
+    """Agencies active today, other than the case's own (and the one already chosen): what the
+    picker's "consultation-partner" purpose searches, the case's agency being the viewer's."""
+    agencies = partner_agencies(agency_id=case.agency_id)
     if current is not None:
         agencies = Agency.objects.filter(Q(pk__in=agencies) | Q(pk=current.pk))
-    return agencies.order_by("name_kana", "name")
+    return agencies
 
 
 class _ConsultationFields(forms.Form):
@@ -144,11 +142,9 @@ class _ConsultationFields(forms.Form):
         queryset=HouseholdMember.objects.none(),
         empty_label=_("(none)"),
     )
-    partner_agency = AgencyChoiceField(
-        label=_("Other agency"),
-        required=False,
-        queryset=Agency.objects.none(),
-        empty_label=_("(none)"),
+    # Posts the agency's pk, as the select it replaced did.
+    partner_agency = AgencyPickerField(
+        label=_("Other agency"), required=False, purpose="consultation-partner"
     )
     next_contact_on = forms.DateField(
         label=_("Next planned contact"), required=False, widget=DateInput()

@@ -8,11 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import User
+from agencies.forms import AgencyPickerMultipleField
 from agencies.models import Agency
 from agencies.permissions import Viewer
 
 from ..models import Case, Decision, Meeting, Plan, Stage
-from ..selectors import case_scope
+from ..selectors import case_scope, partner_agencies
 from .clients import DateInput
 
 MEETING_FIELDS = ("held_on", "start_time", "place", "other_participants", "minutes")
@@ -23,11 +24,6 @@ class TimeInput(forms.TimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%H:%M", **kwargs)
-
-
-class AgenciesChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Agency) -> str:
-        return obj.name
 
 
 class ParticipantsChoiceField(forms.ModelMultipleChoiceField):
@@ -46,12 +42,13 @@ def host_staff(agency: Agency) -> QuerySet[User]:
 
 
 class MeetingForm(forms.ModelForm):
-    participant_agencies = AgenciesChoiceField(
+    # The picker ("meeting-participant" purpose): each chosen agency posts its pk, as the
+    # multiple select it replaced did.
+    participant_agencies = AgencyPickerMultipleField(
         label=_("Participating agencies"),
-        queryset=Agency.objects.none(),
+        purpose="meeting-participant",
         required=False,
-        help_text=_("Besides this agency, which always takes part. Ctrl or ⌘ + click for several."),
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("Besides this agency, which always takes part."),
     )
     participant_users = ParticipantsChoiceField(
         label=_("Participants from this agency"),
@@ -73,9 +70,7 @@ class MeetingForm(forms.ModelForm):
 
     def __init__(self, *args, agency: Agency, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["participant_agencies"].queryset = (
-            Agency.objects.active().exclude(pk=agency.pk).order_by("name_kana", "name")
-        )
+        self.fields["participant_agencies"].queryset = partner_agencies(agency_id=agency.pk)
         self.fields["participant_users"].queryset = host_staff(agency)
         # The field order on the page: when and where, who, then what was said.
         self.order_fields(

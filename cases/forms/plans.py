@@ -9,14 +9,14 @@ stays (Python's ``str.strip`` would drop U+3000 too).
 from typing import Any
 
 from django import forms
-from django.db.models import Case as SqlCase
-from django.db.models import Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agencies.forms import AgencyPickerField
 from agencies.models import Agency
 
 from ..models import Achievement, AgreementMethod, Outcome, Plan, PlanGoal, PlanItem, Program
+from ..selectors import plan_agencies
 from .clients import DateInput
 
 
@@ -54,29 +54,17 @@ class GoalForm(forms.Form):
         return cls(data, prefix=prefix, initial=initial)
 
 
-class AgencyChoiceField(forms.ModelChoiceField):
+class AgencyChoiceField(AgencyPickerField):
+    """The picker ("plan-agency" purpose), naming this agency as such. Posts the pk."""
+
     def __init__(self, *args, own_agency_id: int | None = None, **kwargs):
         self.own_agency_id = own_agency_id
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, purpose="plan-agency", **kwargs)
 
     def label_from_instance(self, obj: Agency) -> str:
         # Outside the f-string: makemessages does not read inside one.
         note = _("this agency") if obj.pk == self.own_agency_id else obj.get_kind_display()
         return f"{obj.name}（{note}）"
-
-
-def plan_agencies(own_agency_id: int, current_id: int | None = None):
-    """Who may carry a support item: this agency first, then partners active today (and the
-    one already chosen, even if it has closed since: editing must not drop it silently)."""
-    ids = Q(pk__in=Agency.objects.active().values("pk")) | Q(pk=own_agency_id)
-    if current_id is not None:
-        ids |= Q(pk=current_id)
-    return (
-        Agency.objects.filter(ids)
-        # 0 for this agency, 1 for the others: it heads the list.
-        .alias(others=SqlCase(When(pk=own_agency_id, then=Value(0)), default=Value(1)))
-        .order_by("others", "name_kana", "name")
-    )
 
 
 class ItemForm(forms.Form):
@@ -88,7 +76,7 @@ class ItemForm(forms.Form):
         max_length=300,
         help_text=_("e.g. weekly interview, job-readiness seminar, watching over and listening"),
     )
-    agency = AgencyChoiceField(label=_("By agency"), queryset=Agency.objects.none())
+    agency = AgencyChoiceField(label=_("By agency"))
     program = forms.ChoiceField(
         label=_("Program"), required=False, choices=[("", "—"), *Program.choices]
     )
@@ -119,7 +107,9 @@ class ItemForm(forms.Form):
         super().__init__(data, prefix=prefix, initial=initial, **kwargs)
         own = plan.case.agency_id
         self.fields["agency"].own_agency_id = own
-        self.fields["agency"].queryset = plan_agencies(own, item.agency_id if item else None)
+        self.fields["agency"].queryset = plan_agencies(
+            agency_id=own, current_id=item.agency_id if item else None
+        )
         # The goals come with the plan (prefetched): no query of their own.
         self.goals = {goal.pk: goal for goal in plan.goals.all()}
         self.fields["goal"].choices = [("", _("(none)"))] + [
