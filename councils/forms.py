@@ -5,7 +5,8 @@ from django.conf import settings
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, Municipality
+from agencies.forms import AgencyPickerField
+from agencies.models import Municipality
 from agencies.permissions import Viewer
 from cases.forms.clients import DateInput
 from cases.models import Client
@@ -13,16 +14,12 @@ from cases.selectors import client_scope
 from consent.models import DataCategory
 
 from .models import LegalBasis, SupportCouncil
+from .selectors import chair_agencies, member_candidates
 
 
 class MunicipalityChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Municipality) -> str:
         return f"{obj}（{obj.code}）"
-
-
-class AgencyChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Agency) -> str:
-        return obj.name
 
 
 class CouncilCreateForm(forms.Form):
@@ -32,9 +29,10 @@ class CouncilCreateForm(forms.Form):
     )
     name = forms.CharField(label=_("Name of the council"), max_length=200)
     legal_basis = forms.ChoiceField(label=_("Legal basis"), choices=LegalBasis.choices)
-    chair_agency = AgencyChoiceField(
+    # The picker ("council-chair" purpose); posts the agency's pk, as the select did.
+    chair_agency = AgencyPickerField(
         label=_("Secretariat"),
-        queryset=Agency.objects.active().order_by("name_kana", "name"),
+        purpose="council-chair",
         help_text=_("The agency that runs the council: members, sessions and minutes."),
     )
     confidentiality_note = forms.CharField(
@@ -47,6 +45,11 @@ class CouncilCreateForm(forms.Form):
         ),
     )
     established_on = forms.DateField(label=_("Set up on"), widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Here, not on the class: "active" means today, not the day the server started.
+        self.fields["chair_agency"].queryset = chair_agencies()
 
 
 class CouncilEditForm(forms.Form):
@@ -66,14 +69,14 @@ class CouncilEndForm(forms.Form):
 
 
 class MemberAddForm(forms.Form):
-    agency = AgencyChoiceField(label=_("Agency"), queryset=Agency.objects.none())
+    # The picker ("council-member" purpose, given the council); posts the agency's pk.
+    agency = AgencyPickerField(label=_("Agency"), purpose="council-member")
     joined_on = forms.DateField(label=_("Member from"), widget=DateInput())
 
     def __init__(self, *args, council: SupportCouncil, member_ids: frozenset[int], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = (
-            Agency.objects.active().exclude(pk__in=member_ids).order_by("name_kana", "name")
-        )
+        self.fields["agency"].queryset = member_candidates(member_ids=member_ids)
+        self.fields["agency"].pick_params(council=council.public_id)
 
 
 class SessionForm(forms.Form):

@@ -11,9 +11,10 @@ from datetime import date
 from uuid import UUID
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.utils import timezone
 
+from agencies.models import Agency
 from agencies.permissions import Viewer, is_system_admin
 from cases.permissions import can_work_with_clients, holds_client
 from consent.gate import (
@@ -27,7 +28,12 @@ from consent.gate import (
 from consent.models import DataCategory
 
 from .models import AgendaItem, CouncilMember, CouncilSession, SupportCouncil
-from .permissions import can_open_council, can_read_minutes
+from .permissions import (
+    can_open_council,
+    can_read_minutes,
+    can_run_council,
+    can_set_up_councils,
+)
 
 
 def _current(day: date) -> Q:
@@ -265,3 +271,36 @@ def agenda_items_for_client(*, viewer: Viewer, client) -> list[AgendaItem]:
     if not can_work_with_clients(viewer):
         return []
     return list(council_items(client=client, agency_id=viewer.membership.agency_id))
+
+
+# --- Agencies the council forms may name (the agency picker's purposes, see CouncilsConfig) --
+
+
+def chair_agencies() -> QuerySet[Agency]:
+    """Who may run a new council: any agency active today."""
+    return Agency.objects.active()
+
+
+def member_candidates(*, member_ids: frozenset[int]) -> QuerySet[Agency]:
+    """Who may join a council: agencies active today that are not members already."""
+    return Agency.objects.active().exclude(pk__in=member_ids)
+
+
+def council_chairs_to_pick(viewer: Viewer, params: QueryDict) -> QuerySet[Agency]:
+    """The picker's "council-chair" purpose (setting up a council: system admins)."""
+    if not can_set_up_councils(viewer):
+        raise Http404
+    return chair_agencies()
+
+
+def council_members_to_pick(viewer: Viewer, params: QueryDict) -> QuerySet[Agency]:
+    """The picker's "council-member" purpose: ``council`` is the council's public id; those who
+    may not run it get a 404, as on its "add a member" page."""
+    try:
+        public_id = UUID(params.get("council", ""))
+    except ValueError:
+        raise Http404 from None
+    council, members = council_get(viewer=viewer, public_id=public_id)
+    if not can_run_council(viewer, council):
+        raise Http404
+    return member_candidates(member_ids=members)

@@ -415,6 +415,48 @@ def test_permission_matrix(client, world, name, persona):
         assert response.status_code == want, f"{persona} GET {url}"
 
 
+# The agency picker's search, one row per purpose: the page that uses it decides who may (a
+# 404 for anyone else). purpose: (GET parameters builder or None, {persona: expected status})
+PICK_MATRIX = {
+    "consent-recipient": (None, CLIENT_WORK),
+    "referral-recipient": (None, CLIENT_WORK),
+    # the quick entry and correction, a plan's support item, a 支援調整会議's participants
+    "consultation-partner": (None, CLIENT_WORK),
+    "plan-agency": (None, CLIENT_WORK),
+    "meeting-participant": (None, CLIENT_WORK),
+    # setting up a 支援会議; adding a member to 長野市's (its secretariat is 自立相談 B)
+    "council-chair": (None, SYSTEM_ONLY),
+    "council-member": (lambda f: {"council": f["council_id"]}, COUNCIL_SECRETARIAT),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("purpose", sorted(PICK_MATRIX))
+def test_agency_picker_permission_matrix(client, world, purpose, persona):
+    params_builder, expected = PICK_MATRIX[purpose]
+    params = {"q": "じりつ", **(params_builder(world) if params_builder else {})}
+    if persona != "anonymous":
+        login_as(client, world[persona])
+
+    response = client.get(reverse("agencies:pick", args=[purpose]), params)
+
+    want = expected[persona]
+    if want == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code == want, f"{persona} picks for {purpose}"
+
+
+@pytest.mark.django_db
+def test_the_council_member_picker_is_a_404_without_a_council_or_with_a_bad_one(client, world):
+    login_as(client, world["suzuki"])
+    url = reverse("agencies:pick", args=["council-member"])
+    for params in ({}, {"council": "not-a-uuid"}, {"council": str(world["case_id"])}):
+        assert client.get(url, {"q": "じりつ", **params}).status_code == NOT_FOUND, params
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("persona", "expected"),
