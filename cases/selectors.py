@@ -184,7 +184,8 @@ def client_possible_duplicates(
 
 
 CASELOAD_ORDER = ["follow_up_on", "id"]
-CASELOAD_PAGE_SIZE = 50
+# 40 rows keep the page under 60 KB of HTML with the header, reminders and script.
+CASELOAD_PAGE_SIZE = 40
 
 
 @dataclass(frozen=True)

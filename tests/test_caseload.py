@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 
 from agencies.models import Role
 from agencies.services import membership_ensure
+from cases.selectors import CASELOAD_PAGE_SIZE
 from cases.services import case_open, client_create, consultation_log
 from reminders.services import reminders_sweep
 from tests.conftest import login_as, make_user, viewer_for
@@ -170,8 +171,8 @@ class TestMyCaseload:
 
 class TestPaging:
     def test_pages_follow_one_another_due_first_and_unplanned_last(self, client, tanaka):
-        cases = [open_case_for(tanaka, f"相談者 {n}", "ソウダンシャ") for n in range(55)]
-        for number, case in enumerate(cases[:40]):  # 15 left without a next contact
+        cases = [open_case_for(tanaka, f"相談者 {n}", "ソウダンシャ") for n in range(45)]
+        for number, case in enumerate(cases[:30]):  # 15 left without a next contact
             log(tanaka, case, occurred_on=days(-30), next_contact_on=days(number % 20 - 5))
         login_as(client, tanaka)
 
@@ -182,24 +183,24 @@ class TestPaging:
         def shown(text):
             return re.findall(r'data-case="([0-9a-f-]{36})"', text)
 
-        assert len(shown(first)) == 50
+        assert len(shown(first)) == CASELOAD_PAGE_SIZE == 40
         assert len(shown(second)) == 5
         assert "data-next" not in second
         assert sorted(shown(first) + shown(second)) == sorted(str(c.public_id) for c in cases)
         # Every unplanned case after every planned one, across the page break.
-        unplanned = {str(c.public_id) for c in cases[40:]}
+        unplanned = {str(c.public_id) for c in cases[30:]}
         order = [case_id in unplanned for case_id in shown(first) + shown(second)]
         assert order == sorted(order)
         # The summary counts all the cases, on either page.
         for text in (first, second):
             summary = text.split('id="caseload-summary"')[1].split("</section>")[0]
-            assert f'{ja("Open cases")} <strong class="fs-5">55</strong>' in summary
+            assert f'{ja("Open cases")} <strong class="fs-5">45</strong>' in summary
             assert f'{ja("No next contact planned")} <strong class="fs-5">15</strong>' in summary
             assert f'{ja("Overdue")} <strong class="fs-5">10</strong>' in summary
             assert f'{ja("Due today")} <strong class="fs-5">2</strong>' in summary
 
     def test_a_supervisor_pages_through_the_whole_agency(self, client, tanaka, yamada, takahashi):
-        for number in range(52):
+        for number in range(CASELOAD_PAGE_SIZE + 2):
             open_case_for(tanaka if number % 2 else yamada, f"相談者 {number}", "ソウダンシャ")
         login_as(client, takahashi)
 
@@ -207,7 +208,7 @@ class TestPaging:
         after = re.search(r'href="\?scope=agency&amp;after=([^"]+)" data-next', first).group(1)
         second = dashboard(client, scope="agency", after=after).text
 
-        assert first.count('class="case-row') == 50
+        assert first.count('class="case-row') == CASELOAD_PAGE_SIZE
         assert second.count('class="case-row') == 2
         assert 'href="?scope=agency"' in second  # back to the first page, same scope
 
@@ -321,7 +322,7 @@ class TestQueryCount:
             response = dashboard(client, **({"scope": "agency"} if scope == "agency" else {}))
 
         assert response.status_code == 200
-        assert response.text.count('class="case-row') == min(open_cases, 50)
+        assert response.text.count('class="case-row') == min(open_cases, CASELOAD_PAGE_SIZE)
         summary = response.text.split('id="caseload-summary"')[1].split("</section>")[0]
         assert f'{ja("Open cases")} <strong class="fs-5">{open_cases}</strong>' in summary
         # 1 session, 2 user, 3 membership + agency, 4 the summary counts (one aggregate over
