@@ -14,9 +14,11 @@ from django.urls import reverse
 
 from agencies.models import Agency, AgencyKind, Municipality
 from agencies.selectors import PICK_LIMIT
+from cases.services import meeting_save
 from core.japanese import search_key
-from tests.conftest import login_as, make_agency
+from tests.conftest import login_as, make_agency, viewer_for
 from tests.test_client_page import LARGE, build_history
+from tests.test_plans import make_plan
 
 ROSTER_SIZE = 500
 
@@ -206,3 +208,114 @@ def test_the_client_page_of_a_long_history_stays_small_and_flat_with_500_agencie
     assert form.status_code == 200
     assert len(form.content) < MAX_PAGE_BYTES
     assert "支援機関000" not in form.content.decode()
+
+
+def _small_without_the_roster(response) -> str:
+    assert response.status_code == 200
+    assert len(response.content) < MAX_PAGE_BYTES
+    page = response.content.decode()
+    assert "支援機関000" not in page
+    assert 'role="combobox"' in page
+    return page
+
+
+def test_the_consultation_entry_stays_small_and_flat_with_500_agencies(
+    client, tanaka, yamamoto_case, roster_500, django_assert_num_queries
+):
+    login_as(client, tanaka)
+    url = reverse("cases:consultation_new", args=[yamamoto_case.public_id])
+    # The page and the quick entry alone (htmx), the same queries: 1 session, 2 user,
+    # 3 membership and agency, 4 the case through the viewer's scope, 5 its topics, 6 its
+    # co-workers, 7 the agency's workers (the staff boxes). The partner agency is a picker: no
+    # query of the roster.
+    for headers in ({}, {"HX-Request": "true"}):
+        with django_assert_num_queries(7):
+            response = client.get(url, headers=headers)
+        page = _small_without_the_roster(response)
+        assert 'name="partner_agency" value=""' in page
+
+
+def test_the_plan_editor_stays_small_and_flat_with_500_agencies(
+    client, tanaka, yamamoto_case, roster_500, django_assert_num_queries
+):
+    plan = make_plan(tanaka, yamamoto_case, items=("週1回の面談", "居場所", "家計相談"))
+    login_as(client, tanaka)
+    url = reverse("cases:plan", args=[plan.public_id])
+    # 1 session, 2 user, 3 membership and agency, 4-7 the plan through the viewer's scope with
+    # its goals, items and reviews, 8-11 every version of the case's plan with theirs (the
+    # versions list), 12 the new item's agency (this one), named in the picker's text box.
+    with django_assert_num_queries(12):
+        response = client.get(url)
+    page = _small_without_the_roster(response)
+    assert f'name="new_item-agency" value="{yamamoto_case.agency_id}"' in page
+
+
+def test_the_meeting_form_stays_small_and_flat_with_500_agencies(
+    client, tanaka, yamamoto_case, jiritsu_b, agency_c, roster_500, django_assert_num_queries
+):
+    login_as(client, tanaka)
+    # 1 session, 2 user, 3 membership and agency, 4 the agency's staff (the participant boxes).
+    with django_assert_num_queries(4):
+        response = client.get(reverse("cases:meeting_create"))
+    _small_without_the_roster(response)
+
+    meeting = meeting_save(
+        viewer=viewer_for(tanaka),
+        meeting=None,
+        fields={"held_on": yamamoto_case.opened_on},
+        participant_agencies=[jiritsu_b, agency_c],
+        participant_users=[tanaka],
+    )
+    # Editing: 1-3 as above, 4 the meeting through the agency's scope, 5-7 its participating
+    # agencies and staff and its cases, 8 the hosting agency, 9 the chosen agencies (the
+    # chips), 10 the agency's staff.
+    with django_assert_num_queries(10):
+        response = client.get(reverse("cases:meeting_edit", args=[meeting.public_id]))
+    page = _small_without_the_roster(response)
+    for agency in (jiritsu_b, agency_c):
+        assert f'name="participant_agencies" value="{agency.pk}"' in page
+        assert f"{agency.name}（{agency.get_kind_display()}）" in page
+
+
+def test_a_forged_meeting_participant_is_refused_and_the_chosen_ones_stay_as_chips(
+    client, tanaka, station_a, jiritsu_b
+):
+    login_as(client, tanaka)
+    # The hosting agency itself: in the directory, but not a participant the form offers.
+    response = client.post(
+        reverse("cases:meeting_create"),
+        {
+            "held_on": "2025-01-10",
+            "place": "市役所",
+            "participant_agencies": [jiritsu_b.pk, station_a.pk, "not-a-number"],
+            "participant_users": [tanaka.pk],
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Choose the agency from the list." in page or "一覧から機関を選んでください。" in page
+    assert f'name="participant_agencies" value="{jiritsu_b.pk}"' in page
+    assert 'value="市役所"' in page
+
+
+def test_a_forged_consultation_partner_is_refused_with_the_typed_values_kept(
+    client, tanaka, yamamoto_case, station_a
+):
+    login_as(client, tanaka)
+    response = client.post(
+        reverse("cases:consultation_new", args=[yamamoto_case.public_id]),
+        {
+            "summary": "電話で近況を聞いた",
+            "method": "phone",
+            "occurred_on": "2025-01-10",
+            "partner_agency": station_a.pk,  # the case's own agency: not a partner
+            "partner_agency_text": "ひきこもり",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Choose the agency from the list." in page or "一覧から機関を選んでください。" in page
+    assert 'value="ひきこもり"' in page
+    assert 'value="電話で近況を聞いた"' in page
+    assert not yamamoto_case.consultations.exists()
