@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_agency_picker import pick_agency
 from tests.browser.test_roster import field, log_in
 from tests.conftest import PASSWORD, viewer_for
 
@@ -35,13 +36,18 @@ def test_a_plan_approved_at_a_meeting_and_printed(
 
     # Two support items: one by this station, one by the partner 自立相談支援機関.
     rows = page.locator("#plan-items table tbody tr")
+    # The agency is a picker: this station is chosen already, a partner is typed and picked.
     items = (
-        ("居場所での見守り・傾聴", "ステーションA"),
-        ("生活リズムを整える就労準備支援", "自立相談支援機関B"),
+        ("居場所での見守り・傾聴", "", "ひきこもり支援ステーションA（当機関）"),
+        ("生活リズムを整える就労準備支援", "じりつ", "自立相談支援機関B（自立相談支援機関）"),
     )
-    for count, (what, agency) in enumerate(items, start=1):
+    for count, (what, typed, agency) in enumerate(items, start=1):
         field(page, "支援内容").fill(what)
-        field(page, "担当機関").select_option(option_value(page, "担当機関", agency))
+        if typed:
+            field(page, "担当機関").fill("")  # this station is chosen: clear it first
+            pick_agency(page, "担当機関", typed, agency)
+        else:
+            expect(field(page, "担当機関")).to_have_value(agency)
         field(page, "頻度").fill("週1回")
         page.get_by_role("button", name="支援内容を追加する").click()
         expect(rows).to_have_count(count)  # the editor was swapped in with the new row
