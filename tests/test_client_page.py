@@ -225,6 +225,10 @@ def test_the_page_shows_the_person_the_household_and_the_open_case_and_closes_th
         assert page_url(name, yamamoto) in text, name
     # Only the holding agency's supervisors are shown who looked at the record.
     assert page_url("cases:client_access_log", yamamoto) not in text
+    # A closed section carries a note only for what must catch the eye: here the emergency
+    # disclosure still sharing the record (the long history has one).
+    size, _case = history
+    assert text.count("data-note") == (1 if size == LARGE else 0)
     # Closed: none of the sections' rows are in the page itself.
     assert "data-consent=" not in text
     assert "data-referral=" not in text
@@ -255,6 +259,7 @@ def test_an_unacknowledged_urgent_visit_and_an_active_emergency_show_while_close
     text = client.get(page_url("cases:client", yamamoto)).text
     assert 'data-flag="urgent-visit"' in text
     assert 'data-flag="emergency"' in text
+    assert text.count("data-note") == 2
 
 
 # Each section's endpoint: the same count for a short or a long history. Queries 1-4 are the
