@@ -3,6 +3,7 @@ from uuid import UUID
 
 from django import forms
 from django.urls import reverse, reverse_lazy
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -339,11 +340,19 @@ class MunicipalityCorrectionForm(forms.Form):
 
 class NetworkForm(forms.ModelForm):
     municipality = MunicipalityChoiceField(label=_("Municipality"), queryset=_municipalities())
-    members = forms.ModelMultipleChoiceField(
-        label=_("Member agencies"),
-        queryset=Agency.objects.order_by("name_kana", "name"),
+    # Pickers over every agency, closed ones too (the "network-agency" purpose, system admins);
+    # each posts the agency's pk, as the selects they replaced did.
+    coordinating_agency = AgencyPickerField(
+        label=capfirst(_("coordinating agency")),
+        purpose="network-agency",
+        queryset=Agency.objects.all(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 10}),
+    )
+    members = AgencyPickerMultipleField(
+        label=_("Member agencies"),
+        purpose="network-agency",
+        queryset=Agency.objects.all(),
+        required=False,
     )
 
     class Meta:

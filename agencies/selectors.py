@@ -248,3 +248,11 @@ def agency_pick(
         .order_by(*DIRECTORY_ORDERING)[: limit + 1]
     )
     return PickResult(agencies=found[:limit], more=len(found) > limit)
+
+
+def network_agencies_to_pick(viewer: Viewer, params: QueryDict) -> QuerySet[Agency]:
+    """The picker's "network-agency" purpose (a network's coordinator and members): every
+    agency, closed ones too, for system admins."""
+    if not can_administer_installation(viewer):
+        raise Http404
+    return Agency.objects.all()

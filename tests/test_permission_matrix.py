@@ -427,6 +427,8 @@ PICK_MATRIX = {
     # setting up a 支援会議; adding a member to 長野市's (its secretariat is 自立相談 B)
     "council-chair": (None, SYSTEM_ONLY),
     "council-member": (lambda f: {"council": f["council_id"]}, COUNCIL_SECRETARIAT),
+    # a network's coordinator and members (the installation's administration)
+    "network-agency": (None, SYSTEM_ONLY),
 }
 
 

@@ -319,3 +319,15 @@ def test_a_forged_consultation_partner_is_refused_with_the_typed_values_kept(
     assert 'value="ひきこもり"' in page
     assert 'value="電話で近況を聞いた"' in page
     assert not yamamoto_case.consultations.exists()
+
+
+def test_the_network_form_carries_no_agency_roster(client, sysadmin, jiritsu_b, roster_500):
+    client.force_login(sysadmin)
+    response = client.get(reverse("agencies:system_network_create"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    # Not under 60 KB yet: its municipality select lists every municipality (another field).
+    assert "支援機関000" not in page
+    assert page.count('role="combobox"') == 2  # the coordinator and the members
+    found = _pick(client, "network-agency", "じりつ", key="pk").content.decode()
+    assert f'data-value="{jiritsu_b.pk}"' in found
