@@ -105,15 +105,6 @@ MATRIX = {
     "cases:client_supporters": (a("client_id"), STATION_A_CLIENT),
     "cases:client_referrals": (a("client_id"), STATION_A_CLIENT),
     "cases:client_case_history": (a("client_id"), STATION_A_CLIENT),
-    # The client page's sections that load when opened (the access log is empty for all but
-    # the holding agency's supervisors)
-    "cases:client_consents": (a("client_id"), STATION_A_CLIENT),
-    "cases:client_emergencies": (a("client_id"), STATION_A_CLIENT),
-    "cases:client_councils": (a("client_id"), STATION_A_CLIENT),
-    "cases:client_access_log": (a("client_id"), STATION_A_CLIENT),
-    "cases:client_supporters": (a("client_id"), STATION_A_CLIENT),
-    "cases:client_referrals": (a("client_id"), STATION_A_CLIENT),
-    "cases:client_case_history": (a("client_id"), STATION_A_CLIENT),
     "cases:client_first_contact": (a("client_id"), POST_ONLY),
     "cases:household_edit": (a("client_id"), STATION_A_CLIENT),
     "cases:member_add": (a("client_id"), STATION_A_CLIENT),

@@ -60,12 +60,14 @@ def test_it_fills_every_table_in_the_promised_proportions(seeded):
     assert Case.objects.exclude(stage=Stage.CLOSED).count() > Case.objects.count() / 2
     referrals = Referral.objects.count()
     assert clients / 14 <= referrals <= clients / 5  # one in seven, at random
-    assert ProvisionRecord.objects.count() == Referral.objects.exclude(
-        Q(status=Status.DRAFT) | Q(type="introduction")
-    ).count()
-    assert ConfirmationRecord.objects.count() == Referral.objects.exclude(
-        receiving_client=None
-    ).count()
+    assert (
+        ProvisionRecord.objects.count()
+        == Referral.objects.exclude(Q(status=Status.DRAFT) | Q(type="introduction")).count()
+    )
+    assert (
+        ConfirmationRecord.objects.count()
+        == Referral.objects.exclude(receiving_client=None).count()
+    )
     assert Consent.objects.exists()
     assert Reminder.objects.exists()
     assert 2 * clients <= AccessEntry.objects.count() <= 4.5 * clients
@@ -73,7 +75,8 @@ def test_it_fills_every_table_in_the_promised_proportions(seeded):
     assert not Client.objects.exclude(full_name_kana__regex=r"^[ァ-ヶー ]+$").exists()
 
     assert accounts["password"] in out
-    assert "scale_caseworker" in out and "scale_supervisor" in out
+    assert "scale_caseworker" in out
+    assert "scale_supervisor" in out
 
 
 def log_in(username: str, password: str) -> HttpClient:
