@@ -430,6 +430,8 @@ OTHER_URLS: dict[str, Url] = {
     "password_reset_complete": Url(everyone),
     "set_language": Url(everyone, post=True),
     "agencies:choose": Url(signed_in),
+    # the agency picker of the forms; each purpose's audience is in test_permission_matrix
+    "agencies:pick": Url(client_work, literal(purpose="consent-recipient")),
     "agencies:directory": Url(not_supporters),
     "agencies:detail": Url(not_supporters, fixed(public_id="L_id")),
     "agencies:roster_home": Url(roster_admins),
