@@ -117,6 +117,17 @@
     if (!event.target.value.trim()) setOpen(p, false);
   });
 
+  // The text box's own change event (on blur, after typing) is not a choice: only the hidden
+  // value's is. Left to bubble, it reloaded the referral form's categories as the person moved
+  // on to tick one, and the reload dropped the tick.
+  document.addEventListener(
+    "change",
+    function (event) {
+      if (event.target.matches("[data-agency-picker-text]")) event.stopPropagation();
+    },
+    true
+  );
+
   // Keep the focus in the text box when an option is clicked.
   document.addEventListener("mousedown", function (event) {
     if (event.target.closest("[data-agency-picker] [role='option']")) event.preventDefault();

@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 
 from reminders.models import Kind
 from tests.browser.conftest import open_section
+from tests.browser.test_agency_picker import pick_agency
 from tests.browser.test_roster import field, log_in
 from tests.conftest import PASSWORD, make_user, viewer_for
 
@@ -186,7 +187,7 @@ def test_a_partner_sees_only_what_was_consented_an_emergency_and_nothing_after_w
     log_in(a_worker, url, "tanaka", PASSWORD)
     a_worker.goto(client_url)
     open_section(a_worker, "consents").get_by_role("link", name="本人同意を記録").click()
-    field(a_worker, "提供先機関").select_option(label="自立相談支援機関B（自立相談支援機関）")
+    pick_agency(a_worker, "提供先機関", "じりつ", "自立相談支援機関B（自立相談支援機関）")
     field(a_worker, "利用目的").select_option(label="つなぎ")
     a_worker.get_by_label("基本情報（氏名・連絡先・住所）", exact=True).check()
     a_worker.get_by_label("相談内容・支援経過", exact=True).check()
@@ -241,7 +242,7 @@ def test_a_partner_sees_only_what_was_consented_an_emergency_and_nothing_after_w
     a_worker.goto(client_url)
     open_section(a_worker, "emergency").locator("a[href$='/emergency/']").click()
     expect(a_worker).to_have_url(f"{url}/consent/client/{yamamoto_at_a.public_id}/emergency/")
-    field(a_worker, "提供先機関").select_option(label="自立相談支援機関B（自立相談支援機関）")
+    pick_agency(a_worker, "提供先機関", "じりつ", "自立相談支援機関B（自立相談支援機関）")
     a_worker.get_by_label("心身の状況（要配慮個人情報）", exact=True).check()
     field(a_worker, "理由").fill(EMERGENCY_REASON)
     a_worker.screenshot(path=shots / "2-emergency-form.png", full_page=True)
