@@ -1,5 +1,5 @@
 """Reads of consent records. Consents are part of the client's record at the holding agency:
-they are reached only through ``cases.selectors.client_scope``, so another agency's consent,
+they are reached only through ``cases.selectors.in_client_scope``, so another agency's consent,
 or any consent for a supporter or administrative staff, is a 404."""
 
 from dataclasses import dataclass
@@ -14,7 +14,7 @@ from agencies.models import Agency
 from agencies.permissions import Viewer
 from cases.models import Client
 from cases.permissions import can_work_with_clients
-from cases.selectors import client_scope
+from cases.selectors import in_client_scope
 
 from .gate import active_emergencies, log_denied_attempt
 from .models import Consent, EmergencyDisclosure
@@ -58,7 +58,7 @@ def _with_status(consents: QuerySet[Consent]) -> QuerySet[Consent]:
 
 
 def _consent_scope(*, viewer: Viewer) -> QuerySet[Consent]:
-    return Consent.objects.filter(client__in=client_scope(viewer=viewer))
+    return Consent.objects.filter(in_client_scope(viewer=viewer))
 
 
 def client_consents(*, viewer: Viewer, client: Client) -> list[Consent]:
@@ -117,7 +117,7 @@ def consent_recipients_to_pick(viewer: Viewer, params: QueryDict) -> QuerySet[Ag
 def client_emergency_disclosures(*, viewer: Viewer, client: Client) -> list[EmergencyDisclosure]:
     """The client's emergency disclosures for the holding agency's client page, newest first."""
     return list(
-        EmergencyDisclosure.objects.filter(client__in=client_scope(viewer=viewer), client=client)
+        EmergencyDisclosure.objects.filter(in_client_scope(viewer=viewer), client=client)
         .select_related("recipient", "disclosed_by", "reviewed_by")
         .order_by("-disclosed_at", "-id")
     )
@@ -125,7 +125,7 @@ def client_emergency_disclosures(*, viewer: Viewer, client: Client) -> list[Emer
 
 def emergency_get(*, viewer: Viewer, public_id: UUID) -> EmergencyDisclosure:
     disclosure = (
-        EmergencyDisclosure.objects.filter(client__in=client_scope(viewer=viewer))
+        EmergencyDisclosure.objects.filter(in_client_scope(viewer=viewer))
         .select_related(
             "client", "client__agency", "recipient", "disclosed_by", "reviewed_by", "ended_by"
         )

@@ -37,7 +37,7 @@ from cases.models import (
 )
 from cases.permissions import can_work_with_clients
 from cases.record_data import RecordSection, record_sections
-from cases.selectors import client_scope
+from cases.selectors import in_client_scope
 from consent.gate import (
     RecordAccess,
     log_access,
@@ -50,7 +50,7 @@ from consent.gate import (
 from consent.models import DataCategory
 from core.business_days import add_business_days, business_days_between
 from core.japanese import search_key
-from core.pagination import KeysetPage, keyset_page
+from core.pagination import DEFAULT_PAGE_SIZE, KeysetPage, keyset_page
 
 from .models import (
     NEEDS_CONSENT,
@@ -74,7 +74,7 @@ def referral_scope(*, viewer: Viewer) -> QuerySet[Referral]:
     agency_id = viewer.membership.agency_id
     return Referral.objects.filter(
         # The sender's referrals are about its own clients: the client scope says so.
-        Q(from_agency_id=agency_id, client__in=client_scope(viewer=viewer))
+        (Q(from_agency_id=agency_id) & in_client_scope(viewer=viewer))
         # The receiver sees nothing of a draft, nor an introduction (nothing was sent).
         | (Q(to_agency_id=agency_id, sent_at__isnull=False) & ~Q(type=ReferralType.INTRODUCTION))
     )
@@ -114,12 +114,11 @@ def referral_get(*, viewer: Viewer, public_id: UUID) -> Referral:
 def referral_list_for_client(*, viewer: Viewer, client: Client) -> list[Referral]:
     """The client's referrals for the client page, newest first: the ones this agency made
     for the client, and the one it received that became this record."""
-    in_scope = client_scope(viewer=viewer)
     return list(
         referral_scope(viewer=viewer)
         .filter(
-            Q(client=client, client__in=in_scope)
-            | Q(receiving_client=client, receiving_client__in=in_scope)
+            (Q(client=client) & in_client_scope(viewer=viewer))
+            | (Q(receiving_client=client) & in_client_scope(viewer=viewer, via="receiving_client"))
         )
         .select_related("from_agency", "to_agency", "client", "receiving_client")
         .order_by("-created_at", "-id")
@@ -272,19 +271,26 @@ def _name_filter(text: str) -> Q:
     return Q(client__name_key__contains=key) | Q(client__kana_key__contains=key)
 
 
+# A provision record is the provider's own record (29条), written by referral_send about the
+# provider's own client; a confirmation record is the recipient's (30条), about the client record
+# it made at acceptance. The agency that keeps the record is the whole rule: a further join to
+# the client's agency changes no row, and PostgreSQL, unable to know that, then sorts every
+# record of the agency instead of reading the first page from provision_by_agency.
+
+
 def _provisions(*, viewer: Viewer) -> QuerySet[ProvisionRecord]:
     if not can_work_with_clients(viewer):
         return ProvisionRecord.objects.none()
-    return ProvisionRecord.objects.filter(
-        provider_id=viewer.membership.agency_id, client__in=client_scope(viewer=viewer)
-    ).select_related("client", "recipient", "provided_by", "referral")
+    return ProvisionRecord.objects.filter(provider_id=viewer.membership.agency_id).select_related(
+        "client", "recipient", "provided_by", "referral"
+    )
 
 
 def _confirmations(*, viewer: Viewer) -> QuerySet[ConfirmationRecord]:
     if not can_work_with_clients(viewer):
         return ConfirmationRecord.objects.none()
     return ConfirmationRecord.objects.filter(
-        recipient_id=viewer.membership.agency_id, client__in=client_scope(viewer=viewer)
+        recipient_id=viewer.membership.agency_id
     ).select_related("client", "provider", "confirmed_by", "referral")
 
 
@@ -293,7 +299,7 @@ CONFIRMATION_ORDER = ["-received_at", "-id"]
 
 
 def provision_records_for_agency(
-    *, viewer: Viewer, name: str = "", cursor: str | None = None, size: int = 50
+    *, viewer: Viewer, name: str = "", cursor: str | None = None, size: int = DEFAULT_PAGE_SIZE
 ) -> KeysetPage:
     """This agency's provision records (第三者提供記録), newest first, by client name."""
     records = _provisions(viewer=viewer).filter(_name_filter(name))
@@ -301,7 +307,7 @@ def provision_records_for_agency(
 
 
 def confirmation_records_for_agency(
-    *, viewer: Viewer, name: str = "", cursor: str | None = None, size: int = 50
+    *, viewer: Viewer, name: str = "", cursor: str | None = None, size: int = DEFAULT_PAGE_SIZE
 ) -> KeysetPage:
     """This agency's confirmation records (確認記録), newest first, by client name."""
     records = _confirmations(viewer=viewer).filter(_name_filter(name))
@@ -398,7 +404,7 @@ ASSIGNABLE_STATUSES = {Status.SENT, Status.ACCEPTED, Status.IN_SUPPORT}
 COUNT_CAP = 1000
 UNASSIGNED = "none"
 QUEUE_ORDERING = ["sent_at", "id"]  # waiting longest first; matches the (agency, status, …) index
-PAGE_SIZE = 50
+PAGE_SIZE = DEFAULT_PAGE_SIZE
 
 
 @dataclass(frozen=True)

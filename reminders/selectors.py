@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.permissions import Viewer
-from cases.models import Case, Client, Meeting, Plan
-from cases.selectors import client_scope, meeting_scope
+from cases.models import Case, Meeting, Plan
+from cases.selectors import in_client_scope, meeting_scope
 from consent.models import Consent, EmergencyDisclosure
 from core.pagination import KeysetPage, keyset_page
 from referrals.models import Referral
@@ -82,10 +82,10 @@ class ReminderRow:
         return self.target.link
 
 
-def _own_name(path: str, scope: QuerySet[Client]):
+def _own_name(viewer: Viewer, path: str):
     """The name at ``path`` when that record is one the viewer's agency holds, else None."""
     return DbCase(
-        When(**{f"{path}__in": scope}, then=F(f"{path}__full_name")),
+        When(in_client_scope(viewer=viewer, via=path), then=F(f"{path}__full_name")),
         default=None,
         output_field=CharField(),
     )
@@ -93,12 +93,12 @@ def _own_name(path: str, scope: QuerySet[Client]):
 
 def _targets(viewer: Viewer, reminders: list[Reminder]) -> dict[int, ReminderTarget]:
     """Each reminder's link and subject: one query per kind of target on the page (six at the
-    most), whatever its length. Names come only through ``client_scope``, the rule of who sees
+    most), whatever its length. Names come only through ``in_client_scope``, the rule of who sees
     which record: a referral not yet accepted shows the sending agency, not the person."""
     ids: dict[str, set[str]] = {}
     for reminder in reminders:
         ids.setdefault(reminder.target_type, set()).add(reminder.target_id)
-    scope = client_scope(viewer=viewer)
+    scope = in_client_scope(viewer=viewer)
     found: dict[tuple[str, str], ReminderTarget] = {}
 
     def client_page(client_id) -> str:
@@ -106,27 +106,27 @@ def _targets(viewer: Viewer, reminders: list[Reminder]) -> dict[int, ReminderTar
 
     if TargetType.CASE in ids:
         for public_id, client_id, name in Case.objects.filter(
-            public_id__in=ids[TargetType.CASE], client__in=scope
+            scope, public_id__in=ids[TargetType.CASE]
         ).values_list("public_id", "client__public_id", "client__full_name"):
             found[TargetType.CASE, str(public_id)] = ReminderTarget(client_page(client_id), name)
     # An emergency disclosure is reviewed from the client's page.
     if TargetType.EMERGENCY in ids:
         for public_id, client_id, name in EmergencyDisclosure.objects.filter(
-            public_id__in=ids[TargetType.EMERGENCY], client__in=scope
+            scope, public_id__in=ids[TargetType.EMERGENCY]
         ).values_list("public_id", "client__public_id", "client__full_name"):
             found[TargetType.EMERGENCY, str(public_id)] = ReminderTarget(
                 client_page(client_id), name
             )
     if TargetType.PLAN in ids:
         for public_id, name in Plan.objects.filter(
-            public_id__in=ids[TargetType.PLAN], case__client__in=scope
+            in_client_scope(viewer=viewer, via="case__client"), public_id__in=ids[TargetType.PLAN]
         ).values_list("public_id", "case__client__full_name"):
             found[TargetType.PLAN, str(public_id)] = ReminderTarget(
                 reverse("cases:plan", args=[public_id]), name
             )
     if TargetType.CONSENT in ids:
         for public_id, name in Consent.objects.filter(
-            public_id__in=ids[TargetType.CONSENT], client__in=scope
+            scope, public_id__in=ids[TargetType.CONSENT]
         ).values_list("public_id", "client__full_name"):
             found[TargetType.CONSENT, str(public_id)] = ReminderTarget(
                 reverse("consent:detail", args=[public_id]), name
@@ -136,8 +136,8 @@ def _targets(viewer: Viewer, reminders: list[Reminder]) -> dict[int, ReminderTar
         for public_id, sender, sent_about, received_as in (
             Referral.objects.filter(public_id__in=ids[TargetType.REFERRAL])
             .annotate(
-                sent_about=_own_name("client", scope),
-                received_as=_own_name("receiving_client", scope),
+                sent_about=_own_name(viewer, "client"),
+                received_as=_own_name(viewer, "receiving_client"),
             )
             .values_list("public_id", "from_agency__name", "sent_about", "received_as")
         ):

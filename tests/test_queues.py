@@ -561,7 +561,7 @@ class TestQueryCount:
         with CaptureQueriesContext(connection) as queries:
             response = client.get(OUTGOING)
 
-        assert rows(response) == number
+        assert rows(response) == min(number, queue_selectors.PAGE_SIZE)
         # 1 session, 2 user, 3 membership + agency, 4 the agency's workers, 5 the capped
         # count per status, 6 the page (receiving agency, sender, assignee and client joined)
         assert len(queries) == 6, "\n".join(q["sql"][:150] for q in queries)

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from agencies.models import AgencyFunction, Membership, Role
 from audit.models import AuditEntry
+from core.pagination import DEFAULT_PAGE_SIZE
 from tests.conftest import login_as, make_agency
 
 pytestmark = pytest.mark.django_db
@@ -106,7 +107,7 @@ class TestDirectory:
         assert detail.status_code == 404
 
     def test_pages_follow_one_another_without_repeating(self, client, tanaka):
-        for number in range(60):
+        for number in range(DEFAULT_PAGE_SIZE + 10):
             make_agency(f"機関{number:02d}", f"キカン{number:02d}", "npo")
         login_as(client, tanaka)
 
@@ -116,7 +117,7 @@ class TestDirectory:
 
         names_first = set(re.findall(r"機関\d\d", first.text))
         names_second = set(re.findall(r"機関\d\d", second.text))
-        assert len(names_first) == 50
+        assert len(names_first) == DEFAULT_PAGE_SIZE
         assert len(names_second) == 10
         assert not names_first & names_second
 
