@@ -352,9 +352,10 @@ def records_for_export(
     )
 
 
-def referrals_awaiting_me(*, viewer: Viewer) -> list[Referral]:
+def referrals_awaiting_me(*, viewer: Viewer, limit: int = 50) -> list[Referral]:
     """Referrals received by the viewer's agency and assigned to the viewer that still need
-    them: to accept or decline, or to meet the person (shown on the caseload dashboard)."""
+    them: to accept or decline, or to meet the person (shown on the caseload dashboard),
+    oldest first, at most ``limit``."""
     if viewer.membership is None:
         return []
     return list(
@@ -364,7 +365,7 @@ def referrals_awaiting_me(*, viewer: Viewer) -> list[Referral]:
             status__in=[Status.SENT, Status.ACCEPTED],
         )
         .select_related("from_agency")
-        .order_by("sent_at", "id")[:50]
+        .order_by("sent_at", "id")[:limit]
     )
 
 

@@ -388,6 +388,21 @@ class TestUrgentVisits:
         assert "data-urgent>" not in after
         assert HomeVisit.objects.get().acknowledged_by == tanaka
 
+    def test_a_pile_of_urgent_visits_shows_the_newest_ten_and_how_many_more(
+        self, client, tanaka, ito, ito_visits_yamamoto, yamamoto
+    ):
+        for number in range(13):
+            visit(ito, yamamoto, days_ago=number, is_urgent=True, urgent_note=f"急ぎ{number}")
+        login_as(client, tanaka)
+
+        page = client.get(reverse("cases:caseload")).text
+
+        assert page.count("data-urgent-visit=") == 10
+        assert "急ぎ0<" in page  # the newest first
+        assert "急ぎ12<" not in page
+        more = page.split("data-more-urgent>")[1].split("</p>")[0]
+        assert "3" in more
+
     @pytest.mark.parametrize("persona", ["sato", "suzuki", "ito", "kato"])
     def test_nobody_else_may_acknowledge_it(
         self, request, client, persona, ito, ito_visits_yamamoto, yamamoto

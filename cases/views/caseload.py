@@ -14,6 +14,9 @@ from ..permissions import can_work_with_clients
 from ..selectors import caseload, caseload_counts, urgent_visits
 
 REMINDERS_SHOWN = 5
+# The dashboard's lists show the oldest few and say how many more wait, so the page stays the
+# same size however much has piled up.
+WAITING_SHOWN = 10
 
 
 def _case_id(value: str | None) -> uuid.UUID | None:
@@ -55,7 +58,7 @@ def caseload_page(request: HttpRequest) -> HttpResponse:
         return render(request, "cases/caseload.html#refresh", context)
     page = caseload(viewer=viewer, mine_only=mine_only, cursor=request.GET.get("after"))
     # Received referrals assigned to me: accept them, then meet the person.
-    awaiting = referrals_awaiting_me(viewer=viewer)
+    awaiting = referrals_awaiting_me(viewer=viewer, limit=WAITING_SHOWN + 1)
     # The notification centre's newest unread reminders, so nothing waits behind the badge.
     reminders = unread_reminders(viewer=viewer, limit=REMINDERS_SHOWN)
     params = request.GET.copy()
@@ -69,8 +72,10 @@ def caseload_page(request: HttpRequest) -> HttpResponse:
             "next_cursor": page.next_cursor,
             "params": params.urlencode(),
             "first_page": not request.GET.get("after"),
-            "urgent_visits": urgent,
-            "referrals_awaiting": awaiting,
+            "urgent_visits": urgent[:WAITING_SHOWN],
+            "more_urgent_visits": max(len(urgent) - WAITING_SHOWN, 0),
+            "referrals_awaiting": awaiting[:WAITING_SHOWN],
+            "more_referrals_awaiting": len(awaiting) > WAITING_SHOWN,
             "reminders": reminders[:REMINDERS_SHOWN],
             "more_reminders": len(reminders) > REMINDERS_SHOWN,
         },
