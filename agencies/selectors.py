@@ -72,10 +72,14 @@ def agency_directory(*, viewer: Viewer, query: DirectoryQuery, cursor: str | Non
     agencies = Agency.objects.all() if query.include_inactive else Agency.objects.active()
     if query.text:
         agencies = matching_text(agencies, query.text)
+    # Only a filter over a many-valued relation (service area, functions) can repeat a row;
+    # DISTINCT otherwise sorts every column of the whole roster for nothing.
+    repeats = False
     if query.kind:
         agencies = agencies.filter(kind=query.kind)
     if query.area is not None:
         field = "municipality" if query.area_scope == "located" else "service_area"
+        repeats = repeats or field == "service_area"
         if query.area.kind == MunicipalityKind.PREFECTURE:
             agencies = agencies.filter(
                 Q(**{field: query.area}) | Q(**{f"{field}__prefecture": query.area})
@@ -89,10 +93,13 @@ def agency_directory(*, viewer: Viewer, query: DirectoryQuery, cursor: str | Non
             )
     if query.function:
         agencies = agencies.filter(function_entries__function=query.function)
+        repeats = True
     if query.receives_referrals is not None:
         agencies = agencies.filter(receives_referrals=query.receives_referrals)
+    if repeats:
+        agencies = agencies.distinct()
     return keyset_page(
-        _with_directory_details(agencies.distinct()), ordering=DIRECTORY_ORDERING, cursor=cursor
+        _with_directory_details(agencies), ordering=DIRECTORY_ORDERING, cursor=cursor
     )
 
 

@@ -58,8 +58,8 @@ def database_url(size: int) -> str:
     return f"{base}/tsunagu_bench_pages_{size}"
 
 
-def run_child(size: int, agencies: int, requests: int, load: bool) -> dict:
-    env = {
+def child_env(size: int) -> dict:
+    return {
         **os.environ,
         "DATABASE_URL": database_url(size),
         "TSUNAGU_VAR_DIR": str(ROOT / "var" / "bench" / f"pages_{size}"),
@@ -67,10 +67,13 @@ def run_child(size: int, agencies: int, requests: int, load: bool) -> dict:
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
     }
+
+
+def run_child(size: int, agencies: int, requests: int, load: bool) -> dict:
     command = [sys.executable, __file__, "--child", str(size), "--agencies", str(agencies)]
     command += ["--requests", str(requests)] + (["--load"] if load else [])
     result = subprocess.run(  # noqa: S603 — this very script
-        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False
+        command, env=child_env(size), cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False
     )
     if result.returncode != 0:
         raise SystemExit(f"the child for {size:,} clients failed ({result.returncode})")
@@ -132,13 +135,23 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="print EXPLAIN ANALYZE of each page's slowest query (largest size only)",
+    )
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.agencies, args.requests, args.load)
+        child(args.child, args.agencies, args.requests, args.load, args.explain)
         return
     if not SERVER_URL.startswith(("postgres://", "postgresql://")):
         raise SystemExit("bench/pages.py needs PostgreSQL: set DATABASE_URL to a postgres:// URL.")
     sizes = sorted(int(size) for size in args.sizes.split(","))
+    if args.explain:
+        command = [sys.executable, __file__, "--child", str(sizes[-1]), "--explain"]
+        command += ["--agencies", str(args.agencies)]
+        subprocess.run(command, env=child_env(sizes[-1]), cwd=ROOT, check=True)  # noqa: S603
+        return
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     results = {}
     for size in sizes:
@@ -151,7 +164,7 @@ def main() -> None:
 # --- the child: one size, one database --------------------------------------------------------
 
 
-def child(size: int, agencies: int, requests: int, load: bool) -> None:
+def child(size: int, agencies: int, requests: int, load: bool, explain: bool) -> None:
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
     from import_bench import create_postgres_database
@@ -170,6 +183,9 @@ def child(size: int, agencies: int, requests: int, load: bool) -> None:
         print(f"filling {os.environ['DATABASE_URL']} …", file=sys.stderr, flush=True)
         call_command("seed_scale", clients=size, agencies=agencies)
     accounts = json.loads(accounts_file.read_text())
+    if explain:
+        Bench(accounts, requests).explain()
+        return
     result = Bench(accounts, requests).run()
     if load:
         result["load"] = queue_under_load(accounts)
@@ -259,15 +275,13 @@ class Bench:
             page += 1
         return url
 
-    def run(self) -> dict:
+    def page_list(self) -> list[tuple[str, str, str, bool]]:
+        """(name, who, url, streamed) of every page measured, in order."""
         import jaconv
         from django.urls import reverse
 
-        from accounts.models import User
-        from agencies.models import Agency
         from cases.models import Case
 
-        worker = self.login("caseworker")
         client_id = self.accounts["sample_client"]
         case_id = (
             Case.objects.filter(client__public_id=client_id)
@@ -279,37 +293,81 @@ class Bench:
         family_name = self.accounts["sample_client_kana"].split()[0]
         search = reverse("cases:client_search")
         hiragana, halfwidth = jaconv.kata2hira(family_name), jaconv.z2h(family_name)
-        self.measure("caseload (caseworker)", worker, reverse("cases:caseload"))
-        self.measure("kana search (hiragana)", worker, f"{search}?{urlencode({'q': hiragana})}")
-        self.measure("kana search (half-width)", worker, f"{search}?{urlencode({'q': halfwidth})}")
-        self.measure("client page", worker, reverse("cases:client", args=[client_id]))
-        self.measure("timeline", worker, reverse("cases:client_timeline", args=[client_id]))
-        self.measure(
-            "consultation entry", worker, reverse("cases:consultation_new", args=[case_id])
-        )
-        self.measure("consent form", worker, reverse("consent:new", args=[client_id]))
-        self.measure("new referral form", worker, reverse("referrals:new", args=[client_id]))
-        self.measure("directory", worker, reverse("agencies:directory"))
-        self.measure("notification centre", worker, reverse("reminders:list"))
+        worker, boss = "caseworker", "supervisor"
+        return [
+            ("caseload (caseworker)", worker, reverse("cases:caseload"), False),
+            ("kana search (hiragana)", worker, f"{search}?{urlencode({'q': hiragana})}", False),
+            ("kana search (half-width)", worker, f"{search}?{urlencode({'q': halfwidth})}", False),
+            ("client page", worker, reverse("cases:client", args=[client_id]), False),
+            ("timeline", worker, reverse("cases:client_timeline", args=[client_id]), False),
+            (
+                "consultation entry",
+                worker,
+                reverse("cases:consultation_new", args=[case_id]),
+                False,
+            ),
+            ("consent form", worker, reverse("consent:new", args=[client_id]), False),
+            ("new referral form", worker, reverse("referrals:new", args=[client_id]), False),
+            ("directory", worker, reverse("agencies:directory"), False),
+            ("notification centre", worker, reverse("reminders:list"), False),
+            (
+                "emergency disclosure form",
+                boss,
+                reverse("consent:emergency_new", args=[client_id]),
+                False,
+            ),
+            ("caseload (agency-wide)", boss, reverse("cases:caseload") + "?scope=agency", False),
+            ("incoming (first)", boss, reverse("referrals:incoming"), False),
+            ("incoming (deep)", boss, "deep:" + reverse("referrals:incoming"), False),
+            ("outgoing", boss, reverse("referrals:outgoing"), False),
+            ("provision records", boss, reverse("referrals:records"), False),
+            ("provision records CSV export", boss, reverse("referrals:records_csv"), True),
+        ]
 
-        boss = self.login("supervisor")
-        emergency = reverse("consent:emergency_new", args=[client_id])
-        self.measure("emergency disclosure form", boss, emergency)
-        self.measure("caseload (agency-wide)", boss, reverse("cases:caseload") + "?scope=agency")
-        incoming = reverse("referrals:incoming")
-        self.measure("incoming (first)", boss, incoming)
-        self.measure("incoming (deep)", boss, self.deep_url(boss, incoming))
-        self.measure("outgoing", boss, reverse("referrals:outgoing"))
-        self.measure("provision records", boss, reverse("referrals:records"))
-        self.measure(
-            "provision records CSV export", boss, reverse("referrals:records_csv"), streaming=True
-        )
+    def pages_with_clients(self):
+        """Each page with a logged-in client of its persona and its final URL."""
+        clients = {who: self.login(who) for who in ("caseworker", "supervisor")}
+        for name, who, url, streamed in self.page_list():
+            if url.startswith("deep:"):
+                url = self.deep_url(clients[who], url.removeprefix("deep:"))
+            yield name, clients[who], url, streamed
+
+    def run(self) -> dict:
+        from accounts.models import User
+        from agencies.models import Agency
+
+        for name, client, url, streamed in self.pages_with_clients():
+            self.measure(name, client, url, streaming=streamed)
         self.measure_admin_baseline()
         return {
             "agencies": Agency.objects.count(),
             "staff": User.objects.filter(memberships__isnull=False).distinct().count(),
             "pages": self.pages,
         }
+
+    def explain(self) -> None:
+        """EXPLAIN (ANALYZE, BUFFERS) of each page's slowest query, warm, printed."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        for name, client, url, streamed in self.pages_with_clients():
+            client.get(url)  # warm
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+                if streamed:
+                    b"".join(response.streaming_content)
+            slowest, plan, took = None, [], -1.0
+            with connection.cursor() as cursor:
+                for query in queries.captured_queries:
+                    started = time.perf_counter()
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+                    rows = [row[0] for row in cursor.fetchall()]
+                    elapsed = (time.perf_counter() - started) * 1000
+                    if elapsed > took:
+                        slowest, plan, took = query["sql"], rows, elapsed
+            print(f"\n### {name}\n\n`{url}` — {len(queries)} queries; the slowest:\n")
+            print("```sql\n" + slowest[:600] + (" …" if len(slowest) > 600 else "") + "\n```")
+            print("```\n" + "\n".join(plan) + "\n```", flush=True)
 
     def measure_admin_baseline(self) -> None:
         """Django admin's default changelist of referrals on the deep page: OFFSET paging and a
