@@ -30,6 +30,9 @@ class AgencyPickerWidget(forms.Widget):
     def __init__(self, attrs=None):
         super().__init__(attrs)
         self.purpose = ""
+        # Set by a picker over something other than the directory (e.g. the agency's clients):
+        # its own search URL, answering ``q`` with options of the same shape.
+        self.search_url = ""
         self.params: dict[str, str] = {}
         self.listbox_label = ""
         self.typed: str | None = None
@@ -54,6 +57,9 @@ class AgencyPickerWidget(forms.Widget):
         agency = field.queryset.filter(**{key: value}).first()
         return field.label_from_instance(agency) if agency else ""
 
+    def _search_url(self) -> str:
+        return str(self.search_url) or reverse("agencies:pick", args=[self.purpose])
+
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         widget = context["widget"]
@@ -61,7 +67,7 @@ class AgencyPickerWidget(forms.Widget):
         params = {**self.params, "key": self.choices.field.to_field_name or "pk"}
         widget.update(
             text=text,
-            search_url=f"{reverse('agencies:pick', args=[self.purpose])}?{urlencode(params)}",
+            search_url=f"{self._search_url()}?{urlencode(params)}",
             listbox_id=f"{widget['attrs'].get('id', name)}_listbox",
             listbox_label=self.listbox_label,
         )

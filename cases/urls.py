@@ -9,6 +9,8 @@ urlpatterns = [
     # Clients
     path("clients/", clients.client_search, name="client_search"),
     path("clients/new/", clients.client_create, name="client_create"),
+    # The client picker of the forms (支援会議 agenda, household member): options as one types
+    path("clients/pick/", clients.client_pick, name="client_pick"),
     path("clients/<uuid:public_id>/", clients.client_detail, name="client"),
     path("clients/<uuid:public_id>/edit/", clients.client_edit, name="client_edit"),
     path(

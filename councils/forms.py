@@ -8,8 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.forms import AgencyPickerField
 from agencies.models import Municipality
 from agencies.permissions import Viewer
-from cases.forms.clients import DateInput
-from cases.models import Client
+from cases.forms.clients import ClientPickerField, DateInput
 from cases.selectors import client_scope
 from consent.models import DataCategory
 
@@ -127,17 +126,9 @@ class MinutesForm(forms.Form):
     )
 
 
-class ClientChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Client) -> str:
-        return f"{obj.full_name}（{obj.full_name_kana}）"
-
-
 class AgendaItemForm(forms.Form):
-    client = ClientChoiceField(
-        label=_("Person (a client of your agency)"),
-        queryset=Client.objects.none(),
-        to_field_name="public_id",
-    )
+    # The client picker (cases:client_pick searches the agency's clients, as this queryset).
+    client = ClientPickerField(label=_("Person (a client of your agency)"))
     categories = forms.MultipleChoiceField(
         label=_("Information shared with the members"),
         choices=DataCategory.choices,
@@ -152,7 +143,7 @@ class AgendaItemForm(forms.Form):
     def __init__(self, *args, viewer: Viewer, **kwargs):
         super().__init__(*args, **kwargs)
         # Only the agency's own clients: the holder alone brings a person to the council.
-        self.fields["client"].queryset = client_scope(viewer=viewer).order_by("kana_key", "id")
+        self.fields["client"].queryset = client_scope(viewer=viewer)
 
     def service_kwargs(self) -> dict:
         return {field: self.cleaned_data[field] for field in self.fields}

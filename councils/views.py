@@ -279,6 +279,12 @@ def _session_page(
         page=request.resolver_match.view_name,
         path=request.path,
     )
+    if may_add:
+        # The picker leaves out the agency's clients already on the agenda (posted anyway, the
+        # service says so on the form).
+        agenda_form.fields["client"].pick_excluding(
+            row.item.client for row in rows if not row.withdrawn and row.access.is_holder
+        )
     response = render(
         request,
         "councils/session_detail.html",

@@ -330,10 +330,6 @@ CLIENT_URLS: dict[str, Url] = {
     "cases:client_case_history": Url(holder, CLIENT, htmx="case-history-section"),
     "cases:shared_record": Url(live_view, CLIENT),
     "cases:household_edit": Url(holder, CLIENT),
-    # the member form's search among the agency's clients (an htmx fragment)
-    "cases:household_edit@member_search": Url(
-        holder, CLIENT, query=literal(client_q="ZQ"), htmx="id_member_client"
-    ),
     "cases:member_add": Url(holder, CLIENT),
     "cases:member_edit": Url(holder, of(public_id="client", member_id="member")),
     "cases:member_remove": Url(holder, of(public_id="client", member_id="member"), post=True),
@@ -463,6 +459,9 @@ OTHER_URLS: dict[str, Url] = {
     # "ZQ" begins every sentinel name: only H's staff may find the five
     "cases:client_search@name": Url(client_work, query=literal(q="ZQ")),
     "cases:client_search@htmx": Url(client_work, query=literal(q="ZQ"), htmx="results"),
+    # the client picker of the forms: the kana search, at most 15, nothing logged (as the search)
+    "cases:client_pick": Url(client_work),
+    "cases:client_pick@name": Url(client_work, query=literal(q="ZQ"), htmx="client_listbox"),
     "cases:client_create": Url(client_work),
     "cases:meetings": Url(client_work),
     "cases:meeting_create": Url(client_work),

@@ -39,6 +39,7 @@ from councils.services import (
     default_sharing,
 )
 from tests.conftest import login_as, viewer_for
+from tests.test_client_picker import CLIENT_COUNT, MAX_PAGE_BYTES, bulk_clients, register
 
 pytestmark = pytest.mark.django_db
 
@@ -1029,12 +1030,12 @@ class TestQueryCount:
 
         assert response.status_code == 200
         # Fixed: 1 session, 2 user, 3 membership + agency, 4 the session with its council,
-        # 5 the council's members today, 6 the agenda (client, its agency, added by joined),
-        # 7 the clients 鈴木's agency holds (the agenda form's choices).
+        # 5 the council's members today, 6 the agenda (client, its agency, added by joined);
+        # none for the agenda form's client (a picker: nothing until one types).
         # For each person, the gate (consent.gate.open_record): 1 つなぎ/共同支援 link,
         # 2 支援会議 agenda items, 3 emergency disclosures; and the access log: 4 savepoint,
         # 5 the insert, 6 release.
-        assert len(queries) == 7 + 6 * people, "\n".join(q["sql"][:120] for q in queries)
+        assert len(queries) == 6 + 6 * people, "\n".join(q["sql"][:120] for q in queries)
         assert AccessEntry.objects.filter(user=suzuki).count() == people
 
 
@@ -1106,3 +1107,51 @@ class TestListAndDetailQueryCount:
         # joined), 5 its members today, 6 all its members with their agencies, 7 its sessions
         # with their agenda counts
         assert len(queries) == 7, "\n".join(q["sql"][:150] for q in queries)
+
+
+# --- The agenda form's client picker (issue 13): no page renders the agency's clients ---------
+
+
+def test_the_agenda_form_stays_small_and_flat_with_2000_clients(
+    client, session, tanaka, yamamoto, station_a, django_assert_num_queries
+):
+    bulk_clients(station_a, CLIENT_COUNT)
+    login_as(client, tanaka)
+    url = reverse("councils:session", args=[session.public_id])
+    # 1 session, 2 user, 3 membership and agency of the viewer, 4 the session with its council,
+    # 5 the council's member agencies, 6 the agenda's items. No query of the clients: the picker
+    # renders none until one is typed.
+    with django_assert_num_queries(6):
+        response = client.get(url)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert len(response.content) < MAX_PAGE_BYTES
+    assert "利用者0000" not in page
+    assert "山本 太郎" not in page
+    assert 'role="combobox"' in page
+    assert reverse("cases:client_pick") in page
+
+
+def test_a_forged_client_on_the_agenda_is_refused_with_the_typed_values_kept(
+    client, session, tanaka, sato
+):
+    theirs = register(sato, "山本 花子", "ヤマモト ハナコ", datetime.date(1944, 3, 3))
+    login_as(client, tanaka)
+
+    response = client.post(
+        reverse("councils:agenda_add", args=[session.public_id]),
+        {
+            "client": str(theirs.public_id),
+            "client_text": "やまもと",
+            "categories": ["basic"],
+            "reason": "世帯全体の困窮が疑われる",
+        },
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert ja("Choose the person from the list.") in page
+    assert 'value="やまもと"' in page
+    assert "世帯全体の困窮が疑われる" in page
+    assert "山本 花子" not in page
+    assert not AgendaItem.objects.exists()

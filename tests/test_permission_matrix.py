@@ -92,6 +92,8 @@ MATRIX = {
     "audit:list": (None, SYSTEM_ONLY),
     "cases:caseload": (None, CLIENT_WORK),
     "cases:client_search": (None, CLIENT_WORK),
+    # the client picker of the forms (支援会議 agenda, household member)
+    "cases:client_pick": (None, CLIENT_WORK),
     "cases:client_create": (None, CLIENT_WORK),
     "cases:client": (a("client_id"), STATION_A_CLIENT),
     "cases:client_edit": (a("client_id"), STATION_A_CLIENT),

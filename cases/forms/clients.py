@@ -1,5 +1,10 @@
+from collections.abc import Iterable
+
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+
+from agencies.forms import AgencyPickerWidget
 
 from ..models import Client, ContactPreference
 
@@ -58,6 +63,40 @@ class ClientSearchForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "autofocus": True}),
     )
     birth_date = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput())
+
+
+def client_pick_label(client: Client) -> str:
+    """What people know a client by (never an id): name, reading, date of birth."""
+    born = f"、{client.birth_date:%Y-%m-%d}" if client.birth_date else ""
+    return f"{client.full_name}（{client.full_name_kana}{born}）"
+
+
+class ClientPickerField(forms.ModelChoiceField):
+    """A client of the viewer's agency chosen with the picker: the agency picker's combobox
+    (``AgencyPickerWidget``, ``static/js/agency-picker.js``) searching ``cases:client_pick``,
+    so no page renders the agency's clients. The form gives it the queryset it accepts (within
+    ``client_scope``, which the search covers) and the server validates the choice against it."""
+
+    widget = AgencyPickerWidget
+    default_error_messages = {
+        "invalid_choice": _("Choose the person from the list."),
+    }
+
+    def __init__(self, *, queryset=None, **kwargs):
+        kwargs.setdefault("empty_label", None)
+        kwargs.setdefault("to_field_name", "public_id")
+        super().__init__(queryset if queryset is not None else Client.objects.none(), **kwargs)
+        self.widget.search_url = reverse_lazy("cases:client_pick")
+        self.widget.listbox_label = self.label or ""
+
+    def pick_excluding(self, clients: Iterable[Client]) -> None:
+        """Leave these out of the list (e.g. the household's members); the form still says why
+        if one is posted."""
+        ids = dict.fromkeys(str(client.public_id) for client in clients)
+        self.widget.params = {"exclude": ",".join(ids)}
+
+    def label_from_instance(self, obj: Client) -> str:
+        return client_pick_label(obj)
 
 
 class FirstContactForm(forms.Form):

@@ -1,8 +1,8 @@
 """The household (世帯) and its members: what a caseworker types, checked before the services."""
 
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
-from uuid import UUID
 
 from django import forms
 from django.core.validators import MaxValueValidator
@@ -13,7 +13,8 @@ from agencies.permissions import Viewer
 from core.japanese import validate_postal_code
 
 from ..models import Client, HouseholdMember, Relationship
-from ..selectors import client_scope, client_search
+from ..selectors import client_scope
+from .clients import ClientPickerField
 
 # A family often knows an age, not a year: a stated age is at most a year off the year's one.
 AGE_TOLERANCE = 1
@@ -53,18 +54,12 @@ class HouseholdForm(forms.Form):
         return f"{code[:3]}-{code[3:]}" if len(code) == 7 else code
 
 
-class ClientChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Client) -> str:
-        born = f"、{obj.birth_date:%Y-%m-%d}" if obj.birth_date else ""
-        return f"{obj.full_name}（{obj.full_name_kana}{born}）"
-
-
 class MemberForm(forms.Form):
     """A member of the client's household.
 
-    The "also a client here" select lists a short list only (the current choice and the first
-    clients of the agency by kana, or those matching ``client_query``), so it stays small for an
-    agency with thousands of clients; any client of the agency is accepted.
+    "Also a client here" is the client picker: the agency's clients are searched as one types
+    (the household's members left out), never listed; any other client of the agency is
+    accepted.
     """
 
     name = forms.CharField(label=_("Name"), max_length=100, required=False)
@@ -94,12 +89,10 @@ class MemberForm(forms.Form):
         help_text=_("For members who are not clients here; a client's own case says it."),
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
-    member_client = ClientChoiceField(
+    member_client = ClientPickerField(
         label=_("Also a client here"),
-        queryset=Client.objects.none(),
         required=False,
-        to_field_name="public_id",
-        empty_label=_("Not a client here"),
+        help_text=_("Only clients of this agency. Leave it empty if the member is not one."),
     )
 
     def __init__(
@@ -108,9 +101,7 @@ class MemberForm(forms.Form):
         viewer: Viewer,
         client: Client,
         member: HouseholdMember | None = None,
-        taken_client_ids: frozenset[int] = frozenset(),
-        client_query: str = "",
-        keep_client: str | None = None,
+        taken_clients: Sequence[Client] = (),
         **kwargs: Any,
     ) -> None:
         if member is not None and "initial" not in kwargs:
@@ -126,8 +117,7 @@ class MemberForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.client = client
         self.member = member
-        self.taken_client_ids = taken_client_ids
-        self.client_query = client_query
+        self.taken_client_ids = frozenset(taken.pk for taken in taken_clients)
         this_year = timezone.localdate().year
         self.fields["birth_year"].validators.append(MaxValueValidator(this_year))
         self.fields["birth_year"].widget.attrs["max"] = this_year
@@ -140,32 +130,8 @@ class MemberForm(forms.Form):
             return
         field = self.fields["member_client"]
         field.queryset = client_scope(viewer=viewer).exclude(pk=client.pk)
-        self.selected = self._selected(keep_client)
-        shortlist = client_search(viewer=viewer, text=client_query).items
-        if self.selected is not None and self.selected not in shortlist:
-            shortlist.insert(0, self.selected)
-        # Clients already in the household are left out, unless chosen (the error says why).
-        field.widget.choices = [("", field.empty_label)] + [
-            (str(c.public_id), field.label_from_instance(c))
-            for c in shortlist
-            if c != client and (c == self.selected or c.pk not in taken_client_ids)
-        ]
-
-    def _selected(self, keep_client: str | None) -> Client | None:
-        """The client chosen so far (typed, kept across a search, or saved), if in scope."""
-        if self.is_bound:
-            value = self.data.get(self.add_prefix("member_client"))
-        else:
-            value = keep_client or self.initial.get("member_client")
-        try:
-            public_id = UUID(str(value))
-        except ValueError:
-            return None
-        return self.fields["member_client"].queryset.filter(public_id=public_id).first()
-
-    @property
-    def selected_value(self) -> str:
-        return str(self.selected.public_id) if getattr(self, "selected", None) else ""
+        # The list leaves out the household's members (posted anyway, the error says why).
+        field.pick_excluding([client, *taken_clients])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

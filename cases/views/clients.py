@@ -26,7 +26,7 @@ from councils.selectors import agenda_items_for_client
 from referrals.selectors import referral_list_for_client
 
 from ..forms.cases import StageMoveForm
-from ..forms.clients import ClientForm, ClientSearchForm, FirstContactForm
+from ..forms.clients import ClientForm, ClientSearchForm, FirstContactForm, client_pick_label
 from ..permissions import can_work_with_clients
 from ..selectors import (
     TIMELINE_KIND_CHOICES,
@@ -83,6 +83,44 @@ def client_search(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         template += "#results"
     return render(request, template, {"form": form, "page": page, "params": params.urlencode()})
+
+
+# The picker shows at most this many clients: type more of the name to find the one wanted.
+CLIENT_PICK_LIMIT = 15
+
+
+def _uuids(text: str) -> set[UUID]:
+    found = set()
+    for part in text.split(","):
+        try:
+            found.add(UUID(part.strip()))
+        except ValueError:
+            continue
+    return found
+
+
+@require_GET
+def client_pick(request: HttpRequest) -> HttpResponse:
+    """The client picker's options for what was typed (``q``): the agency's clients found by
+    the kana search, at most ``CLIENT_PICK_LIMIT``, less those in ``exclude`` (public ids).
+    Like the search page, nothing is logged: these are the agency's own records."""
+    _require_client_work(request)
+    text = request.GET.get("q", "")
+    clients, more = [], False
+    if text.split():
+        page = client_search_selector(viewer=request.viewer, text=text)
+        excluded = _uuids(request.GET.get("exclude", ""))
+        found = [client for client in page.items if client.public_id not in excluded]
+        clients = found[:CLIENT_PICK_LIMIT]
+        more = len(found) > CLIENT_PICK_LIMIT or page.next_cursor is not None
+    context = {
+        # The label the text box shows once chosen: the same as the form's own.
+        "options": [(client, client_pick_label(client)) for client in clients],
+        "more": more,
+        "text": text,
+        "target": (request.htmx.target if request.htmx else None) or "client-pick",
+    }
+    return render(request, "cases/_client_pick_results.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -78,15 +78,13 @@ def household_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def _member_form(
     request: HttpRequest, client: Client, view: HouseholdView, member: HouseholdMember | None
 ) -> HttpResponse:
-    taken = frozenset(m.client_id for m in view.members if m.client_id and m != member)
+    taken = [m.client for m in view.members if m.client_id and m != member]
     form = MemberForm(
         request.POST if request.method == "POST" else None,
         viewer=request.viewer,
         client=client,
         member=member,
-        taken_client_ids=taken,
-        client_query=request.GET.get("client_q", "").strip(),
-        keep_client=request.GET.get("member_client"),
+        taken_clients=taken,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -105,12 +103,8 @@ def _member_form(
             else:
                 messages.success(request, _("The household member was saved."))
             return redirect("cases:client", public_id=client.public_id)
-    template = "cases/member_form.html"
-    if request.htmx and request.htmx.target == "id_member_client":
-        # The search box narrowed the "also a client here" list: only its options change.
-        template += "#client_options"
     context = {"client": client, "member": member, "form": form, "household_view": view}
-    return render(request, template, context)
+    return render(request, "cases/member_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
