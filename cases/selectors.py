@@ -17,6 +17,7 @@ from django.db.models import (
     Count,
     DateField,
     DateTimeField,
+    Exists,
     ExpressionWrapper,
     F,
     Func,
@@ -157,11 +158,20 @@ def _words(text: str) -> list[str]:
 
 
 def client_search(
-    *, viewer: Viewer, text: str = "", birth_date: date | None = None, cursor: str | None = None
+    *,
+    viewer: Viewer,
+    text: str = "",
+    birth_date: date | None = None,
+    cursor: str | None = None,
+    with_open_case: bool = False,
 ) -> KeysetPage:
     """Clients of the viewer's agency by name or reading, insensitive to script, width and
-    spaces (田中 太郎 = 田中太郎 = ﾀﾅｶ ﾀﾛｳ = たなか たろう), and by date of birth."""
+    spaces (田中 太郎 = 田中太郎 = ﾀﾅｶ ﾀﾛｳ = たなか たろう), and by date of birth;
+    ``with_open_case``: only those with an open case (what a 支援調整会議 may discuss)."""
     clients = client_scope(viewer=viewer)
+    if with_open_case:
+        open_case = Case.objects.filter(client=OuterRef("pk")).exclude(stage=Stage.CLOSED)
+        clients = clients.filter(Exists(open_case))
     whole = search_key(text)
     if whole:
         # The whole query without spaces first (田中太郎 typed as 田中 太郎), else every word.

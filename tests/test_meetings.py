@@ -451,6 +451,6 @@ class TestQueryCount:
 
         assert response.status_code == 200
         # 1 session, 2 user, 3 membership + agency, 4 the meeting, 5 its participating
-        # agencies, 6 its participants, 7 the cases discussed (client and plan joined),
-        # 8 the open cases to choose from (client joined)
-        assert len(queries) == 8, "\n".join(q["sql"][:150] for q in queries)
+        # agencies, 6 its participants, 7 the cases discussed (client and plan joined).
+        # The case to add is chosen with the picker: no query for the open cases.
+        assert len(queries) == 7, "\n".join(q["sql"][:150] for q in queries)

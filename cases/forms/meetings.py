@@ -14,7 +14,7 @@ from agencies.permissions import Viewer
 
 from ..models import Case, Decision, Meeting, Plan, Stage
 from ..selectors import case_scope, partner_agencies
-from .clients import DateInput
+from .clients import ClientPickerField, DateInput, client_pick_label
 
 MEETING_FIELDS = ("held_on", "start_time", "place", "other_participants", "minutes")
 
@@ -99,9 +99,25 @@ class MeetingForm(forms.ModelForm):
         }
 
 
-class CaseChoiceField(forms.ModelChoiceField):
+class OpenCasePickerField(ClientPickerField):
+    """An open case of the agency, chosen by its client with the client picker: the search
+    (``cases:client_pick?open_case=1``) offers only clients with an open case, each with that
+    case's public id, so no page renders the agency's cases (20,000 in a large city). The
+    server validates the choice against ``open_cases``."""
+
+    default_error_messages = {
+        "invalid_choice": _(
+            "Choose the person from the list: only a client with an open case at your agency "
+            "can be discussed."
+        ),
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.widget.params = {"open_case": "1"}
+
     def label_from_instance(self, obj: Case) -> str:
-        return f"{obj.client.full_name}（{obj.client.full_name_kana}）"
+        return client_pick_label(obj.client)
 
 
 class PlanChoiceField(forms.ModelChoiceField):
@@ -135,9 +151,7 @@ class MeetingCaseForm(forms.Form):
     """A case discussed at the meeting. The plan list follows the chosen case: the page asks
     for it again (htmx) when the case changes, and the form accepts only that case's plans."""
 
-    case = CaseChoiceField(
-        label=_("Case discussed"), queryset=Case.objects.none(), to_field_name="public_id"
-    )
+    case = OpenCasePickerField(label=_("Case discussed"), queryset=Case.objects.none())
     plan = PlanChoiceField(
         label=_("Plan version discussed"),
         queryset=Plan.objects.none(),

@@ -103,19 +103,31 @@ def _uuids(text: str) -> set[UUID]:
 def client_pick(request: HttpRequest) -> HttpResponse:
     """The client picker's options for what was typed (``q``): the agency's clients found by
     the kana search, at most ``CLIENT_PICK_LIMIT``, less those in ``exclude`` (public ids).
-    Like the search page, nothing is logged: these are the agency's own records."""
+    With ``open_case``, only clients with an open case, each option's value that case's public
+    id (the 支援調整会議's case picker). Like the search page, nothing is logged: these are the
+    agency's own records."""
     _require_client_work(request)
     text = request.GET.get("q", "")
+    open_case = bool(request.GET.get("open_case"))
     clients, more = [], False
     if text.split():
-        page = client_search_selector(viewer=request.viewer, text=text)
+        page = client_search_selector(viewer=request.viewer, text=text, with_open_case=open_case)
         excluded = _uuids(request.GET.get("exclude", ""))
         found = [client for client in page.items if client.public_id not in excluded]
         clients = found[:CLIENT_PICK_LIMIT]
         more = len(found) > CLIENT_PICK_LIMIT or page.next_cursor is not None
     context = {
-        # The label the text box shows once chosen: the same as the form's own.
-        "options": [(client, client_pick_label(client)) for client in clients],
+        # The label the text box shows once chosen: the same as the form's own. The search
+        # prefetched each client's open case (at most one).
+        "options": [
+            (
+                client,
+                client_pick_label(client),
+                client.open_cases[0].public_id if open_case else client.public_id,
+            )
+            for client in clients
+        ],
+        "open_case": open_case,
         "more": more,
         "text": text,
         "target": (request.htmx.target if request.htmx else None) or "client-pick",

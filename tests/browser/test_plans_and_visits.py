@@ -65,7 +65,8 @@ def test_a_plan_approved_at_a_meeting_and_printed(
     field(page, "日付").fill(yamamoto_case.opened_on.isoformat())
     field(page, "場所").fill("ステーション会議室")
     page.get_by_role("button", name="保存").click()
-    field(page, "協議したケース").select_option(option_value(page, "協議したケース", "山本 太郎"))
+    # The case is chosen by typing the client's reading; the plan list follows the choice.
+    pick_agency(page, "協議したケース", "やまもと", "山本 太郎（ヤマモト タロウ、1973-05-10）")
     expect(field(page, "協議したプランの版").locator("option", has_text="第1版")).to_have_count(1)
     field(page, "協議したプランの版").select_option(
         option_value(page, "協議したプランの版", "第1版")
