@@ -27,7 +27,6 @@ On a shared machine totals move ±30 % between runs: compare within one run.
 import argparse
 import json
 import os
-import re
 import socket
 import statistics
 import subprocess
@@ -39,6 +38,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+import queue_bench  # noqa: E402 — its SqlTimer and NEXT (bench/ is not a package)
+
 SERVER_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 DEEP_PAGES = 50
 WARM_UP = 5
@@ -192,21 +194,7 @@ def child(size: int, agencies: int, requests: int, load: bool, explain: bool) ->
     print("RESULT " + json.dumps(result), flush=True)
 
 
-class SqlTimer:
-    """Wall time spent in the database driver (finer than CaptureQueriesContext's rounding)."""
-
-    def __init__(self):
-        self.seconds = 0.0
-
-    def __call__(self, execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - started
-
-
-NEXT = re.compile(r'href="\?([^"]*after=[^"]+)" data-next')
+NEXT = queue_bench.NEXT
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -248,7 +236,7 @@ class Bench:
             get()
         times, sql_times = [], []
         for _ in range(self.requests):
-            timer = SqlTimer()
+            timer = queue_bench.SqlTimer()
             with connection.execute_wrapper(timer):
                 started = time.perf_counter()
                 body = get()
