@@ -39,10 +39,9 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-import queue_bench  # noqa: E402 — its SqlTimer and NEXT (bench/ is not a package)
+import queue_bench  # noqa: E402 — its SqlTimer and deep_url (bench/ is not a package)
 
 SERVER_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-DEEP_PAGES = 50
 WARM_UP = 5
 LOAD_THREADS = 4
 LOAD_REQUESTS = 400
@@ -194,9 +193,6 @@ def child(size: int, agencies: int, requests: int, load: bool, explain: bool) ->
     print("RESULT " + json.dumps(result), flush=True)
 
 
-NEXT = queue_bench.NEXT
-
-
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -253,16 +249,6 @@ class Bench:
         }
         print(f"  {name}: {self.pages[name]['median']:.1f} ms", file=sys.stderr, flush=True)
 
-    def deep_url(self, client, base: str) -> str:
-        url, page = base, 1
-        while page <= DEEP_PAGES:
-            match = NEXT.search(client.get(url).text)
-            if not match:
-                break
-            url = base + "?" + match.group(1).replace("&amp;", "&")
-            page += 1
-        return url
-
     def page_list(self) -> list[tuple[str, str, str, bool]]:
         """(name, who, url, streamed) of every page measured, in order."""
         import jaconv
@@ -317,7 +303,7 @@ class Bench:
         clients = {who: self.login(who) for who in ("caseworker", "supervisor")}
         for name, who, url, streamed in self.page_list():
             if url.startswith("deep:"):
-                url = self.deep_url(clients[who], url.removeprefix("deep:"))
+                url, _ = queue_bench.deep_url(clients[who], url.removeprefix("deep:"))
             yield name, clients[who], url, streamed
 
     def run(self) -> dict:
