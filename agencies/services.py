@@ -144,7 +144,7 @@ def membership_ensure(
 ) -> Membership:
     """Give ``user`` the role at ``agency``, idempotently: for seeding and roster set-up.
 
-    ``actor`` is None when the system itself sets the roster up (seed_demo); it is audited so.
+    ``actor`` is None when the system itself sets the roster up (demo.seed_demo); it is audited so.
     """
     membership, created = Membership.objects.update_or_create(
         user=user,

@@ -51,6 +51,16 @@ from cases.services import (
     plan_record_agreement,
     supporter_assign,
 )
+from consent.services import consent_record
+from councils.models import SupportCouncil
+from councils.services import (
+    agenda_item_add,
+    council_create,
+    council_member_add,
+    council_session_create,
+)
+from referrals.models import Referral
+from referrals.services import referral_accept, referral_draft, referral_send
 from reminders.services import reminders_sweep
 
 PREFECTURE, NAGANO, MATSUMOTO, UEDA = "200000", "202011", "202029", "202037"
@@ -442,10 +452,6 @@ class Command(BaseCommand):
         """小川 agreed to pass her basic information and consultations (not her health) to the
         self-reliance agency; the つなぎ was accepted, so 鈴木 there can open the station's live
         record and sees 同意なし where the consent does not reach."""
-        from consent.services import consent_record
-        from referrals.models import Referral
-        from referrals.services import referral_accept, referral_draft, referral_send
-
         station, jiritsu = agencies["station"], agencies["jiritsu"]
         ogawa = Client.objects.get(agency=station, full_name="小川 さくら")
         if Referral.objects.filter(client=ogawa, to_agency=jiritsu).exists():
@@ -482,14 +488,6 @@ class Command(BaseCommand):
     def _support_council(self, users: dict[str, User], agencies: dict) -> None:
         """長野市's 支援会議 (生活困窮者自立支援法 9条), run by the self-reliance agency, with a
         session in three days and 山本 on its agenda: 鈴木 sees him on the council basis."""
-        from councils.models import SupportCouncil
-        from councils.services import (
-            agenda_item_add,
-            council_create,
-            council_member_add,
-            council_session_create,
-        )
-
         name = "長野市支援会議（デモ）"
         if SupportCouncil.objects.filter(name=name).exists():
             return
