@@ -6,8 +6,12 @@ several agencies (a 社会福祉協議会 often runs both a 自立相談支援�
 their memberships in ``agencies``.
 """
 
+from collections.abc import Iterator
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -41,11 +45,21 @@ class User(AbstractUser):
     def get_short_name(self) -> str:
         return self.full_name
 
-    def _get_session_auth_hash(self, secret: str | None = None) -> str:
-        # Django logs a session out when this hash changes; mixing in the epoch lets
-        # deactivation end every session without a password change or a scan of the sessions.
-        from django.utils.crypto import salted_hmac
+    # Django keeps the hash in the session at login and logs the session out when the user's
+    # hash no longer matches. Mixing the epoch into it lets deactivation end every session
+    # without a password change or a scan of the sessions. Both public methods are overridden,
+    # so a session signed with a key now in SECRET_KEY_FALLBACKS still verifies (and still
+    # ends with the epoch).
+    def get_session_auth_hash(self) -> str:
+        return self._session_hash(secret=None)
 
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=fallback_secret)
+
+    def _session_hash(self, *, secret: str | None) -> str:
+        # The salt and message are those sessions have always been signed with: a change would
+        # log everyone out.
         return salted_hmac(
             "accounts.User.get_session_auth_hash",
             f"{self.password}:{self.session_epoch}",
