@@ -186,8 +186,8 @@ class Agency(models.Model):
             "the queue."
         ),
     )
-    # Reminder thresholds (issue 8's defaults): each agency tunes its own, through the settings
-    # page its roster admins keep. The sweep reads them per agency.
+    # Reminder thresholds, with the defaults a new agency starts from: each agency tunes its
+    # own, through the settings page its roster admins keep. The sweep reads them per agency.
     next_contact_overdue_days = models.PositiveSmallIntegerField(
         _("planned contact overdue after (days)"),
         default=3,
