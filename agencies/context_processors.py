@@ -2,7 +2,8 @@ from .permissions import (
     can_manage_roster,
     can_read_directory,
     can_review_queues,
-    can_see_client_data,
+    can_work_with_clients,
+    is_supporter,
     is_system_admin,
 )
 
@@ -14,10 +15,10 @@ def current_agency(request) -> dict:
     membership = viewer.membership
     return {
         "current_membership": membership,
-        "nav_client_data": can_see_client_data(membership),
+        "nav_client_data": can_work_with_clients(viewer),
         "nav_queues": can_review_queues(membership),
         "nav_roster": can_manage_roster(membership),
         "nav_directory": can_read_directory(viewer),
         "nav_system_admin": is_system_admin(request.user),
-        "nav_supporter": bool(membership and membership.role == "supporter"),
+        "nav_supporter": is_supporter(viewer),
     }

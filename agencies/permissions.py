@@ -23,8 +23,23 @@ def is_system_admin(user) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_system_admin)
 
 
-def can_see_client_data(membership: Membership | None) -> bool:
+def can_work_with_clients(viewer: Viewer) -> bool:
+    """Caseworkers and supervisors work with client records (their own agency's, and another's
+    only as far as the consent gate allows); roster rights alone give no sight of clients."""
+    membership = viewer.membership
     return bool(membership and membership.role in {Role.CASEWORKER, Role.SUPERVISOR})
+
+
+def is_supervisor_of(viewer: Viewer, agency_id: int) -> bool:
+    membership = viewer.membership
+    return bool(
+        membership and membership.role == Role.SUPERVISOR and membership.agency_id == agency_id
+    )
+
+
+def is_supporter(viewer: Viewer) -> bool:
+    membership = viewer.membership
+    return bool(membership and membership.role == Role.SUPPORTER)
 
 
 def can_review_queues(membership: Membership | None) -> bool:

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.records import category_labels
+
 
 class AuditEntry(models.Model):
     """One sensitive change: who, when, as which agency, what, and before → after.
@@ -91,7 +93,4 @@ class AccessEntry(models.Model):
 
     @property
     def category_labels(self) -> list[str]:
-        from consent.models import DataCategory
-
-        labels = dict(DataCategory.choices)
-        return [str(labels.get(c, c)) for c in self.categories]
+        return category_labels(self.categories)

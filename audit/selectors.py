@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
 from django.http import Http404
 
-from agencies.permissions import is_system_admin
+from agencies.permissions import is_supervisor_of, is_system_admin
 
 from .models import AccessEntry, AuditEntry
 
@@ -23,8 +23,6 @@ def audit_entry_list(
 def client_access_log(*, viewer, client, limit: int = 30) -> list[AccessEntry] | None:
     """ "Who looked at this client": the latest looks from outside the holding agency and the
     refused attempts, for the holding agency's supervisors only (None for anyone else)."""
-    from consent.permissions import is_supervisor_of
-
     if not is_supervisor_of(viewer, client.agency_id):
         return None
     return list(

@@ -6,15 +6,21 @@ them, and staff of linked agencies only what consent allows: both go through the
 ``cases.selectors``, which call these predicates.)
 """
 
-from agencies.models import Role
-from agencies.permissions import Viewer
+from agencies.permissions import Viewer, can_work_with_clients, is_supporter
 
 from .models import Case, Client
 
-
-def can_work_with_clients(viewer: Viewer) -> bool:
-    membership = viewer.membership
-    return bool(membership and membership.role in {Role.CASEWORKER, Role.SUPERVISOR})
+# The role predicates are the roster's (agencies.permissions); re-exported because every rule
+# about client records below is built on them.
+__all__ = [
+    "can_assign_workers",
+    "can_edit_case",
+    "can_edit_client",
+    "can_host_meeting",
+    "can_work_with_clients",
+    "holds_client",
+    "is_supporter",
+]
 
 
 def holds_client(viewer: Viewer, client: Client) -> bool:
@@ -38,8 +44,3 @@ def can_assign_workers(viewer: Viewer, case: Case) -> bool:
 def can_host_meeting(viewer: Viewer, meeting) -> bool:
     """A 支援調整会議 is recorded by the hosting agency's caseworkers and supervisors."""
     return can_work_with_clients(viewer) and viewer.membership.agency_id == meeting.agency_id
-
-
-def is_supporter(viewer: Viewer) -> bool:
-    membership = viewer.membership
-    return bool(membership and membership.role == Role.SUPPORTER)

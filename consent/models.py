@@ -6,7 +6,7 @@ one, which ends); a withdrawal ends a record from that day on. The gate
 """
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import models
@@ -14,18 +14,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.records import DataCategory as DataCategory  # what a consent covers, named here too
+from core.records import category_labels
+from core.validity import holds
+
 from .storage import get_private_storage
-
-
-class DataCategory(models.TextChoices):
-    """What a consent may cover; the gate decides per category."""
-
-    BASIC = "basic", _("Basic information (name, contact, address)")
-    HOUSEHOLD = "household", _("Household situation")
-    CONSULTATION = "consultation", _("Consultations and support record")
-    HEALTH = "health", _("Physical and mental health (special-care data)")
-    FINANCE = "finance", _("Economic and household finances")
-    PLAN = "plan", _("Support plan")
 
 
 class Purpose(models.TextChoices):
@@ -59,6 +52,19 @@ def scan_path(instance: "Consent", filename: str) -> str:
     # The name says nothing about the person; the folder is per holding agency.
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
     return f"consent-scans/{instance.client.agency_id}/{instance.public_id}.{suffix}"
+
+
+def valid_on(day: date) -> Q:
+    """A consent counts on ``day``: obtained by then, not past its term, not yet ended (a
+    withdrawal or a replacement ends it from its ``ended_on`` on)."""
+    return Q(obtained_on__lte=day, valid_until__gte=day) & (
+        Q(ended_on__isnull=True) | Q(ended_on__gt=day)
+    )
+
+
+class ConsentQuerySet(models.QuerySet):
+    def valid_on(self, day: date | None = None) -> "ConsentQuerySet":
+        return self.filter(valid_on(day or timezone.localdate()))
 
 
 class Consent(models.Model):
@@ -113,6 +119,8 @@ class Consent(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ConsentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
@@ -136,9 +144,7 @@ class Consent(models.Model):
         return f"consent {str(self.public_id)[:8]}"
 
     def is_valid_on(self, day: date) -> bool:
-        return self.obtained_on <= day <= self.valid_until and (
-            self.ended_on is None or day < self.ended_on
-        )
+        return holds(valid_on(day), self)
 
     @property
     def is_valid(self) -> bool:
@@ -150,8 +156,19 @@ class Consent(models.Model):
 
     @property
     def category_labels(self) -> list[str]:
-        labels = dict(DataCategory.choices)
-        return [labels[c] for c in self.categories if c in labels]
+        return category_labels(self.categories)
+
+
+def active_at(moment: datetime) -> Q:
+    """An emergency disclosure is in force at ``moment``: made by then, not expired, not ended."""
+    return Q(disclosed_at__lte=moment, expires_at__gt=moment) & (
+        Q(ended_at__isnull=True) | Q(ended_at__gt=moment)
+    )
+
+
+class EmergencyDisclosureQuerySet(models.QuerySet):
+    def active_at(self, moment: datetime | None = None) -> "EmergencyDisclosureQuerySet":
+        return self.filter(active_at(moment or timezone.now()))
 
 
 class EmergencyDisclosure(models.Model):
@@ -205,6 +222,8 @@ class EmergencyDisclosure(models.Model):
     )
     review_note = models.TextField(_("review"), blank=True)
 
+    objects = EmergencyDisclosureQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("emergency disclosure")
         verbose_name_plural = _("emergency disclosures")
@@ -237,10 +256,8 @@ class EmergencyDisclosure(models.Model):
     def audit_label(self) -> str:
         return f"emergency disclosure {str(self.public_id)[:8]}"
 
-    def is_active_at(self, moment) -> bool:
-        return self.disclosed_at <= moment < self.expires_at and (
-            self.ended_at is None or moment < self.ended_at
-        )
+    def is_active_at(self, moment: datetime) -> bool:
+        return holds(active_at(moment), self)
 
     @property
     def is_active(self) -> bool:
@@ -248,5 +265,4 @@ class EmergencyDisclosure(models.Model):
 
     @property
     def category_labels(self) -> list[str]:
-        labels = dict(DataCategory.choices)
-        return [labels[c] for c in self.categories if c in labels]
+        return category_labels(self.categories)

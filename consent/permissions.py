@@ -2,18 +2,10 @@
 
 What a viewer may *see* of a client is the gate's (``consent.gate``), not these."""
 
-from agencies.models import Role
-from agencies.permissions import Viewer
+from agencies.permissions import Viewer, is_supervisor_of
 from cases.permissions import holds_client
 
 from .models import EmergencyDisclosure
-
-
-def is_supervisor_of(viewer: Viewer, agency_id: int) -> bool:
-    membership = viewer.membership
-    return bool(
-        membership and membership.role == Role.SUPERVISOR and membership.agency_id == agency_id
-    )
 
 
 def made_disclosure(viewer: Viewer, disclosure: EmergencyDisclosure) -> bool:

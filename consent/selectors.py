@@ -11,14 +11,14 @@ from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from agencies.models import Agency
-from agencies.permissions import Viewer
+from agencies.permissions import Viewer, is_supervisor_of
 from cases.models import Client
 from cases.permissions import can_work_with_clients
 from cases.selectors import in_client_scope
 
 from .gate import active_emergencies, log_denied_attempt
 from .models import Consent, EmergencyDisclosure
-from .permissions import can_review_emergency, is_supervisor_of
+from .permissions import can_review_emergency
 
 
 class ConsentStatus:

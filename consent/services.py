@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
-from agencies.permissions import Viewer
+from agencies.permissions import Viewer, is_supervisor_of
 from audit.services import audit_record
 from cases.models import Client
 from cases.permissions import can_edit_client
@@ -24,7 +24,7 @@ from .models import (
     GivenBy,
     Purpose,
 )
-from .permissions import can_review_emergency, is_supervisor_of
+from .permissions import can_review_emergency
 
 SCAN_TYPES = {"pdf", "jpg", "jpeg", "png", "tif", "tiff"}
 SCAN_MAX_BYTES = 20 * 1024 * 1024

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from agencies.permissions import is_supervisor_of
 from cases.selectors import client_get
 from core.forms import add_service_errors
 
@@ -31,7 +32,7 @@ from .forms import (
 )
 from .gate import active_emergencies
 from .models import Consent, Purpose
-from .permissions import can_review_emergency, is_supervisor_of, must_leave_review_to_another
+from .permissions import can_review_emergency, must_leave_review_to_another
 from .selectors import (
     ConsentStatus,
     consent_get,

@@ -4,10 +4,11 @@ may exchange information about people not yet connected to support without conse
 
 Sharing is narrow on purpose: only for the clients put on a session's agenda, only the
 categories chosen for them, only between the session's sharing dates, and only to agencies that
-are members on the day (consent.gate reads these rows).
+are members on the day. The dates are written once, here (``standing_on``, ``member_on``).
 """
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -15,10 +16,33 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.validity import holds
+
 
 class LegalBasis(models.TextChoices):
     SELF_RELIANCE_ACT_9 = "self_reliance_9", _("Act on Self-Reliance Support, Article 9")
     SOCIAL_WELFARE_ACT_106_6 = "social_welfare_106_6", _("Social Welfare Act, Article 106-6")
+
+
+def standing_on(day: date) -> Q:
+    """A council stands on ``day``: established by then and not yet ended."""
+    return Q(established_on__lte=day) & (Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+
+
+def member_on(day: date) -> Q:
+    """An agency is a member on ``day``: joined by then and not yet left (leaving ends its
+    sight from that day on)."""
+    return Q(joined_on__lte=day) & (Q(left_on__isnull=True) | Q(left_on__gt=day))
+
+
+class SupportCouncilQuerySet(models.QuerySet):
+    def standing_on(self, day: date | None = None) -> "SupportCouncilQuerySet":
+        return self.filter(standing_on(day or timezone.localdate()))
+
+
+class CouncilMemberQuerySet(models.QuerySet):
+    def current_on(self, day: date | None = None) -> "CouncilMemberQuerySet":
+        return self.filter(member_on(day or timezone.localdate()))
 
 
 class SupportCouncil(models.Model):
@@ -47,6 +71,8 @@ class SupportCouncil(models.Model):
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = SupportCouncilQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("support council")
         verbose_name_plural = _("support councils")
@@ -54,6 +80,9 @@ class SupportCouncil(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def is_standing_on(self, day: date | None = None) -> bool:
+        return holds(standing_on(day or timezone.localdate()), self)
 
 
 class CouncilMember(models.Model):
@@ -66,6 +95,8 @@ class CouncilMember(models.Model):
     joined_on = models.DateField(_("member from"), default=timezone.localdate)
     # The day the agency left: from that day on it is no member and sees nothing.
     left_on = models.DateField(_("left on"), null=True, blank=True)
+
+    objects = CouncilMemberQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("council member")
@@ -84,6 +115,9 @@ class CouncilMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.council_id}:{self.agency_id}"
+
+    def is_current_on(self, day: date | None = None) -> bool:
+        return holds(member_on(day or timezone.localdate()), self)
 
 
 class CouncilSession(models.Model):

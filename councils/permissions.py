@@ -24,8 +24,7 @@ from .models import AgendaItem, CouncilSession, SupportCouncil
 
 def is_standing(council: SupportCouncil, on: date | None = None) -> bool:
     """The council exists on the day: established and not yet ended."""
-    day = on or timezone.localdate()
-    return council.established_on <= day and (council.ended_on is None or council.ended_on > day)
+    return council.is_standing_on(on)
 
 
 def can_set_up_councils(viewer: Viewer) -> bool:

@@ -36,17 +36,13 @@ from .permissions import (
 )
 
 
-def _current(day: date) -> Q:
-    return Q(joined_on__lte=day) & (Q(left_on__isnull=True) | Q(left_on__gt=day))
-
-
 def current_member_ids(*, council: SupportCouncil, on: date | None = None) -> frozenset[int]:
     """The agencies that are members of ``council`` on the day (one query)."""
     day = on or timezone.localdate()
     return frozenset(
-        CouncilMember.objects.filter(_current(day), council=council).values_list(
-            "agency_id", flat=True
-        )
+        CouncilMember.objects.current_on(day)
+        .filter(council=council)
+        .values_list("agency_id", flat=True)
     )
 
 
@@ -60,8 +56,7 @@ def council_list(*, viewer: Viewer) -> QuerySet[SupportCouncil]:
         return councils.order_by("ended_on", "municipality__code", "name")
     if not can_work_with_clients(viewer):
         return SupportCouncil.objects.none()
-    member_today = CouncilMember.objects.filter(
-        _current(timezone.localdate()),
+    member_today = CouncilMember.objects.current_on().filter(
         council=OuterRef("pk"),
         agency_id=viewer.membership.agency_id,
     )

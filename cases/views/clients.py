@@ -18,8 +18,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from agencies.permissions import is_supervisor_of
 from audit.selectors import client_access_log
-from consent.permissions import is_supervisor_of
 from consent.selectors import client_consents, client_emergency_disclosures
 from core.forms import add_service_errors
 from councils.selectors import agenda_items_for_client
