@@ -19,9 +19,9 @@ from audit.models import AuditEntry
 from consent.models import DataCategory
 from consent.services import consent_record
 from core.business_days import add_business_days, business_days_between
-from referrals import selectors as queue_selectors
 from referrals.models import Referral
 from referrals.selectors import QueueQuery, referral_queue, sent_before_for_age
+from referrals.selectors import queues as queue_selectors
 from referrals.services import referral_accept, referral_decline, referral_draft, referral_send
 from tests.conftest import login_as, make_user, viewer_for
 
