@@ -90,7 +90,7 @@ def joint_support_get(*, viewer: Viewer, public_id: UUID) -> JointSupport:
     cached: a withdrawal takes effect on the next request."""
     referral = (
         Referral.objects.select_related("from_agency", "to_agency", "client", "receiving_client")
-        .filter(public_id=public_id, type=ReferralType.JOINT_SUPPORT)
+        .filter(public_id=public_id, type=ReferralType.JOINT)
         .first()
     )
     if referral is None:
