@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
 
+from .conditions import THRESHOLD_FIELDS
 from .models import Delivery, DeliveryPreference
-from .services import THRESHOLD_FIELDS
 
 
 class AgencyReminderSettingsForm(forms.Form):

@@ -1,4 +1,5 @@
-"""Thin tasks: they carry ids, call one service, and are safe to run twice.
+"""Thin tasks: they carry ids, call the sweep (``reminders.sweep``) or the sender
+(``reminders.delivery``), and are safe to run twice.
 
 acks_late and reject_on_worker_lost are global settings (config/settings.py): a task lost with
 its worker runs again, which is harmless because the rows are claimed with a conditional update.
@@ -8,12 +9,8 @@ says what is still to be sent, a message is only a nudge.
 
 from celery import shared_task
 
-from .services import (
-    reminder_late_id_chunks,
-    reminder_pending_id_chunks,
-    reminders_send_due,
-    reminders_sweep,
-)
+from .delivery import reminders_send_due
+from .sweep import reminder_late_id_chunks, reminder_pending_id_chunks, reminders_sweep
 
 
 @shared_task

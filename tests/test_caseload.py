@@ -15,7 +15,7 @@ from agencies.models import Role
 from agencies.services import membership_ensure
 from cases.selectors import CASELOAD_PAGE_SIZE
 from cases.services import case_open, client_create, consultation_log
-from reminders.services import reminders_sweep
+from reminders.sweep import reminders_sweep
 from tests.conftest import login_as, make_user, viewer_for
 
 pytestmark = pytest.mark.django_db

@@ -16,12 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from reminders.delivery import reminder_claim_unsent, reminders_send_due
 from reminders.models import Kind, Reminder
-from reminders.services import (
-    reminder_claim_unsent,
-    reminders_send_due,
-    reminders_sweep,
-)
+from reminders.sweep import reminders_sweep
 from tests.conftest import login_as, make_user, send_referral, viewer_for
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,7 +27,7 @@ from django.db import connection
 from django.utils import timezone
 
 from reminders.models import Kind, Reminder
-from reminders.services import reminders_sweep
+from reminders.sweep import reminders_sweep
 from tests.conftest import IN_CI, make_user, viewer_for
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,17 +13,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from reminders.delivery import next_delivery, reminder_claim_unsent, reminders_send_due
 from reminders.models import Delivery, DeliveryPreference, Kind, Reminder
-from reminders.services import (
-    agency_reminder_settings_update,
-    delivery_preference_save,
-    next_delivery,
-    reminder_claim_unsent,
-    reminder_late_id_chunks,
-    reminder_pending_id_chunks,
-    reminders_send_due,
-    reminders_sweep,
-)
+from reminders.services import agency_reminder_settings_update, delivery_preference_save
+from reminders.sweep import reminder_late_id_chunks, reminder_pending_id_chunks, reminders_sweep
 from tests.conftest import login_as, make_user, send_referral, viewer_for
 
 

@@ -448,8 +448,9 @@ def test_the_joint_support_page_hides_the_policy_once_the_consent_is_withdrawn(w
 def test_notifications_lead_to_a_page_that_shows_nothing_withdrawn(world, browsers):
     """The receiving supervisor's "referral not answered" reminder: the notification centre and
     the email name no one, and opening the reminder after the withdrawal shows placeholders."""
+    from reminders.delivery import reminder_email
     from reminders.models import Kind, Reminder
-    from reminders.services import reminder_email, reminders_sweep
+    from reminders.sweep import reminders_sweep
 
     # A week and more later, the つなぎ to N is still not answered.
     reminders_sweep(today=timezone.localdate() + timedelta(days=14))
@@ -476,8 +477,9 @@ def test_the_linked_caseworkers_reminder_leads_to_what_crossed_and_nothing_live(
     """森 (L) is reminded that the first interview is not recorded yet: the reminder opens the
     accepted referral, which keeps what crossed and shows nothing of the live record, before
     the withdrawal and after it."""
+    from reminders.delivery import reminder_email
     from reminders.models import Kind, Reminder
-    from reminders.services import reminder_email, reminders_sweep
+    from reminders.sweep import reminders_sweep
 
     # A month later, the first interview is still not recorded.
     reminders_sweep(today=timezone.localdate() + timedelta(days=30))

@@ -144,7 +144,7 @@ def tsunagi_accepted(*, tanaka, suzuki, nakajima, client, jiritsu_b):
 def sweep_reminders():
     """What the beat's worker does on its next run (the disclosure also nudges it at once):
     the browser test has no worker, so it runs the same service in this process."""
-    from reminders.services import reminders_sweep
+    from reminders.sweep import reminders_sweep
 
     return reminders_sweep()
 

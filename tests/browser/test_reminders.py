@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from reminders.models import Reminder
-from reminders.services import reminders_sweep
+from reminders.sweep import reminders_sweep
 from tests.browser.test_roster import log_in
 from tests.conftest import PASSWORD, viewer_for
 

@@ -61,7 +61,7 @@ from councils.services import (
 )
 from referrals.models import Referral
 from referrals.services import referral_accept, referral_draft, referral_send
-from reminders.services import reminders_sweep
+from reminders.sweep import reminders_sweep
 
 PREFECTURE, NAGANO, MATSUMOTO, UEDA = "200000", "202011", "202029", "202037"
 
