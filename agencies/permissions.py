@@ -6,7 +6,23 @@ working outside any agency). Roster rights give no sight of clients.
 
 from dataclasses import dataclass
 
+from accounts.permissions import is_system_admin
+
 from .models import Agency, Membership, Role
+
+# Re-exported: every rule here is built beside it, and callers ask one module.
+__all__ = [
+    "Viewer",
+    "can_administer_installation",
+    "can_manage_agency",
+    "can_manage_roster",
+    "can_read_directory",
+    "can_review_queues",
+    "can_work_with_clients",
+    "is_supervisor_of",
+    "is_supporter",
+    "is_system_admin",
+]
 
 
 @dataclass(frozen=True)
@@ -17,10 +33,6 @@ class Viewer:
     @property
     def agency(self) -> Agency | None:
         return self.membership.agency if self.membership else None
-
-
-def is_system_admin(user) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.is_system_admin)
 
 
 def can_work_with_clients(viewer: Viewer) -> bool:

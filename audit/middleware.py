@@ -1,7 +1,6 @@
 from django.shortcuts import render
 
-from consent.gate import AccessLogUnavailableError
-
+from .access_log import AccessLogUnavailableError
 from .context import Page, reset_current_page, set_current_page
 
 

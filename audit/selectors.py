@@ -1,9 +1,9 @@
 from django.db.models import QuerySet
 from django.http import Http404
 
-from agencies.permissions import is_supervisor_of, is_system_admin
+from accounts.permissions import is_system_admin
 
-from .models import AccessEntry, AuditEntry
+from .models import AuditEntry
 
 
 def audit_entry_list(
@@ -18,15 +18,3 @@ def audit_entry_list(
     if target_type:
         entries = entries.filter(target_type=target_type)
     return entries
-
-
-def client_access_log(*, viewer, client, limit: int = 30) -> list[AccessEntry] | None:
-    """ "Who looked at this client": the latest looks from outside the holding agency and the
-    refused attempts, for the holding agency's supervisors only (None for anyone else)."""
-    if not is_supervisor_of(viewer, client.agency_id):
-        return None
-    return list(
-        AccessEntry.objects.filter(client=client)
-        .select_related("user", "agency")
-        .order_by("-at", "-id")[:limit]
-    )

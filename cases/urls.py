@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import caseload, clients, consultations, households, meetings, plans, shared, visits
+from .views import caseload, clients, consultations, households, meetings, plans, visits
 from .views import cases as case_views
 
 app_name = "cases"
@@ -21,21 +21,6 @@ urlpatterns = [
     path("clients/<uuid:public_id>/timeline/", clients.client_timeline, name="client_timeline"),
     # The client page's sections that load when opened (htmx fragments of the same template)
     path(
-        "clients/<uuid:public_id>/sections/consents/",
-        clients.client_consents_section,
-        name="client_consents",
-    ),
-    path(
-        "clients/<uuid:public_id>/sections/emergencies/",
-        clients.client_emergencies_section,
-        name="client_emergencies",
-    ),
-    path(
-        "clients/<uuid:public_id>/sections/councils/",
-        clients.client_councils_section,
-        name="client_councils",
-    ),
-    path(
         "clients/<uuid:public_id>/sections/access-log/",
         clients.client_access_log_section,
         name="client_access_log",
@@ -46,16 +31,10 @@ urlpatterns = [
         name="client_supporters",
     ),
     path(
-        "clients/<uuid:public_id>/sections/referrals/",
-        clients.client_referrals_section,
-        name="client_referrals",
-    ),
-    path(
         "clients/<uuid:public_id>/sections/cases/",
         clients.client_case_history_section,
         name="client_case_history",
     ),
-    path("clients/<uuid:public_id>/shared/", shared.shared_record, name="shared_record"),
     # Households
     path("clients/<uuid:public_id>/household/", households.household_edit, name="household_edit"),
     path(

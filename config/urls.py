@@ -3,11 +3,11 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from accounts import views as account_views
+from . import views
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
-    path("health/", account_views.health, name="health"),
+    path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("agencies/", include("agencies.urls")),
     path("audit/", include("audit.urls")),

@@ -1,31 +1,46 @@
-"""The consent gate: the one place that decides what of a client's record a person or an agency
-outside the holding agency may see, and on what basis.
+"""The consent gate: the one place that decides what of a client's record may cross to someone
+outside the holding agency, and on what basis.
 
-There are only these ways through:
+Pages ask one question: ``open(viewer, client, context=…)``. It returns a ``RecordAccess`` —
+category by category, allowed or not and on which basis — and writes the access log, failing
+closed (no entry, no page). Sending asks the other: ``consented(client, recipient, purpose)``,
+the categories a valid consent lets pass to an agency for that purpose.
 
-- ``HOLDER``: the agency's own record (its caseworkers and supervisors);
-- ``CONSENT``: a valid 本人同意 to the viewer's agency covering the category — for a person, only
-  while the two agencies are linked by an accepted つなぎ or 共同支援;
-- ``COUNCIL``: a 支援会議 (生活困窮者自立支援法 9条 / 社会福祉法 106条の6) whose session has the
-  client on its agenda with the category shared, within the session's sharing dates, both
-  agencies being members on the day;
-- ``EMERGENCY``: an emergency disclosure (個人情報保護法 27条1項2号) to the viewer's agency covering
-  the category, until it expires or is ended.
+The bases, and nothing else:
 
-Nothing here is cached, so a withdrawal, an expiry or a left membership takes effect on the very
-next call. ``open_record`` is what pages call: it decides and writes the access log in one step,
-and refuses to show anything when the log cannot be written.
+- ``HOLDER``: the agency's own record (its caseworkers and supervisors).
+- ``CONSENT``: a valid 本人同意 to the viewer's agency, covering the category, given for the
+  purpose of the link between the two agencies: an accepted つなぎ opens what a つなぎ consent
+  covers, an accepted 共同支援 what a joint-support consent covers (個人情報保護法: personal
+  information is used for the purpose the person agreed to, and no other). A consent for a
+  支援調整会議 opens no copy and no live view.
+- ``COUNCIL``: a 支援会議 (生活困窮者自立支援法 9条 / 社会福祉法 106条の6) session with the
+  client on its agenda, the category shared, within the session's sharing dates, the council
+  standing and both agencies members on the day.
+- ``EMERGENCY``: an emergency disclosure (個人情報保護法 27条1項2号) to the viewer's agency
+  covering the category, until it expires or is ended.
+- ``PROVIDED``: what crossed with an accepted referral, now the receiver's own record.
+
+Which agencies are linked, and what a 支援会議 agenda shares, are facts the referrals and
+councils apps hold; they sit above this app, so they hand the gate those facts through
+``register_link_source`` / ``register_share_source`` (called from their ``AppConfig.ready``).
+With no source registered nothing is linked and nothing shared: the gate fails closed.
+
+Nothing is cached: a withdrawal, an expiry or a left membership takes effect on the very next
+call.
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db import DatabaseError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agencies.permissions import Viewer, is_system_admin
+from agencies.permissions import Viewer, can_work_with_clients
+from audit.access_log import needs_access_log, write_access_entry
+from cases.permissions import holds_client
 
 from .models import Consent, DataCategory, EmergencyDisclosure, Purpose
 
@@ -47,6 +62,32 @@ class Basis:
         EMERGENCY: _("Emergency (APPI Art. 27(1)(ii))"),
         PROVIDED: _("Provided with consent"),
     }
+
+
+class Context(models.TextChoices):
+    """Where a record is looked at. Each context names what it shows and how the look is logged.
+
+    - ``LIVE_VIEW``: the partner's live record, and another agency's view of a client page;
+      every basis counts; logged whenever the viewer is not the holder.
+    - ``COUNCIL_AGENDA``: a person on a 支援会議 agenda; as the live view (the agenda then shows
+      only what the item itself shares).
+    - ``JOINT_SUPPORT``: the 共同支援 page; as the live view (the page shows the support plan).
+    - ``REFERRAL_COPY``: what one referral carried (``passage`` required): the sender holds it;
+      the receiver sees, while deciding, what a consent for the referral's purpose covers
+      today, once accepted all of it, and after a decline or a withdrawal nothing.
+    - ``REFERRAL_MESSAGE``: a message the sender wrote after the referral was accepted: the
+      sender's record reaching the partner today, so the live rule for 相談内容・支援経過 only;
+      logged only when it is shown.
+
+    Notifications name a person only to the holding agency (``reminders.selectors`` filters
+    names through ``cases.selectors.in_client_scope``): a reminder never opens a record.
+    """
+
+    LIVE_VIEW = "live_view"
+    COUNCIL_AGENDA = "council_agenda"
+    JOINT_SUPPORT = "joint_support"
+    REFERRAL_COPY = "referral_copy"
+    REFERRAL_MESSAGE = "referral_message"
 
 
 @dataclass(frozen=True)
@@ -108,243 +149,224 @@ class RecordAccess:
     def any(self) -> bool:
         return bool(self.shown)
 
-
-# --- Agency level: what may reach an agency ----------------------------------------------------
-
-
-# The purposes a consent may be given for that open the consent basis: passing the record with
-# a つなぎ and the live view of a linked partner. A consent "for a support coordination meeting"
-# covers speaking of the person at that meeting, with the participants present — not a copy
-# or a live view for an agency (個人情報保護法: used only for the purpose the person agreed to).
-SHARING_PURPOSES = (Purpose.REFERRAL, Purpose.JOINT_SUPPORT)
+    def only(self, categories: Iterable[str]) -> "RecordAccess":
+        wanted = set(categories)
+        return RecordAccess(
+            self.client,
+            {c: d for c, d in self.decisions.items() if c in wanted},
+            linked=self.linked,
+        )
 
 
-def valid_consents(*, client, recipient, on: date | None = None):
-    """Consents of ``client`` to ``recipient`` for sharing, valid on the day (today by default)."""
+def holder_access(client) -> RecordAccess:
+    return RecordAccess(
+        client, {c: Decision(True, Basis.HOLDER) for c in DataCategory.values}, linked=True
+    )
+
+
+# --- What other apps know: links and council shares ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Share:
+    """A 支援会議 agenda item sharing ``categories`` of the client with an agency on the day."""
+
+    categories: tuple[str, ...]
+    source: object
+
+
+# (client, agency_id) -> the consent purposes of the accepted links between the agency and the
+# record (つなぎ → Purpose.TSUNAGI, 共同支援 → Purpose.JOINT_SUPPORT), in either direction.
+LinkSource = Callable[[object, int], set[str]]
+# (client, agency_id, day) -> the agenda items sharing the client with the agency that day.
+ShareSource = Callable[[object, int, date], Iterable[Share]]
+
+_link_sources: list[LinkSource] = []
+_share_sources: list[ShareSource] = []
+
+
+def register_link_source(source: LinkSource) -> None:
+    if source not in _link_sources:
+        _link_sources.append(source)
+
+
+def register_share_source(source: ShareSource) -> None:
+    if source not in _share_sources:
+        _share_sources.append(source)
+
+
+def registered_sources() -> tuple[int, int]:
+    """How many link and share sources are registered (the system check reads this)."""
+    return len(_link_sources), len(_share_sources)
+
+
+def link_purposes(*, client, agency_id: int) -> set[str]:
+    return set().union(*(source(client, agency_id) for source in _link_sources))
+
+
+def council_shares(*, client, agency_id: int, on: date | None = None) -> list[Share]:
     day = on or timezone.localdate()
-    return Consent.objects.filter(
-        client=client,
-        recipient=recipient,
-        purpose__in=SHARING_PURPOSES,
-        obtained_on__lte=day,
-        valid_until__gte=day,
-    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day))
+    return [share for source in _share_sources for share in source(client, agency_id, day)]
 
 
-def consented_categories(*, client, recipient, on: date | None = None) -> dict[str, Consent]:
-    """{category: the consent that covers it} for what may pass to ``recipient`` today."""
+# --- Passing: what may be sent to an agency ------------------------------------------------------
+
+
+def consented(*, client, recipient, purpose: str, on: date | None = None) -> dict[str, Consent]:
+    """{category: the consent that covers it}: what may pass to ``recipient`` for ``purpose``
+    on the day (today by default). A consent covers the purpose it was given for, no other."""
+    if purpose not in (Purpose.TSUNAGI, Purpose.JOINT_SUPPORT):
+        # A consent for a 支援調整会議 lets the person be spoken of at that meeting, with the
+        # participants present; it never lets a copy or a live view pass.
+        return {}
     covered: dict[str, Consent] = {}
-    for consent in valid_consents(client=client, recipient=recipient, on=on).order_by(
-        "-obtained_on", "-id"
+    for consent in (
+        Consent.objects.valid_on(on)
+        .filter(client=client, recipient=recipient, purpose=purpose)
+        .order_by("-obtained_on", "-id")
     ):
         for category in consent.categories:
             covered.setdefault(category, consent)
     return covered
 
 
-def may_share(*, client, recipient, category: str, on: date | None = None) -> Decision:
-    """May ``category`` of ``client``'s record be *passed* to ``recipient`` (a referral)?
+def may_pass(*, client, recipient, purpose: str, category: str, on: date | None = None) -> Decision:
+    """May ``category`` of ``client``'s record be *passed* to ``recipient`` for ``purpose``?
 
-    Passing needs the person's consent; the emergency and 支援会議 bases allow showing, not
-    sending a copy."""
+    Passing needs the person's consent for that purpose; the emergency and 支援会議 bases
+    allow showing, not sending a copy."""
     if category not in DataCategory.values:
         raise ValueError(f"unknown data category {category!r}")
     if recipient.pk == client.agency_id:
         return Decision(allowed=True, basis=Basis.HOLDER)
-    consent = consented_categories(client=client, recipient=recipient, on=on).get(category)
+    consent = consented(client=client, recipient=recipient, purpose=purpose, on=on).get(category)
     if consent is None:
         return DENIED
     return Decision(allowed=True, basis=Basis.CONSENT, consent=consent, source=consent)
 
 
-def active_emergencies(*, client, recipient_id: int, at: datetime | None = None):
-    moment = at or timezone.now()
-    return EmergencyDisclosure.objects.filter(
-        client=client, recipient_id=recipient_id, disclosed_at__lte=moment, expires_at__gt=moment
-    ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=moment))
+# --- Looking: what a viewer may see --------------------------------------------------------------
 
 
-def council_items(*, client, agency_id: int, on: date | None = None):
-    """Agenda items sharing ``client`` with ``agency_id`` today: the session's sharing dates
-    hold, the council stands, and both the viewer's and the holder's agency are members."""
-    from councils.models import AgendaItem, CouncilMember
-
-    day = on or timezone.localdate()
-
-    def member(agency_ref):
-        return Exists(
-            CouncilMember.objects.filter(
-                council_id=OuterRef("session__council_id"),
-                agency_id=agency_ref,
-                joined_on__lte=day,
-            ).filter(Q(left_on__isnull=True) | Q(left_on__gt=day))
-        )
-
-    return (
-        AgendaItem.objects.filter(
-            client=client,
-            withdrawn_at__isnull=True,
-            session__sharing_from__lte=day,
-            session__sharing_until__gte=day,
-            session__council__established_on__lte=day,
-        )
-        .filter(Q(session__council__ended_on__isnull=True) | Q(session__council__ended_on__gt=day))
-        .filter(member(agency_id), member(client.agency_id))
-        .select_related("session", "session__council")
-        .order_by("-session__held_on", "-id")
-    )
-
-
-def is_linked(*, client, agency_id: int) -> bool:
-    """An accepted つなぎ or 共同支援 joins ``agency_id`` to this record, in either direction:
-    the receiver looks at the sender's record, the sender at the record the receiver made."""
-    from referrals.models import NEEDS_CONSENT, RECEIVED, Referral
-
-    return (
-        Referral.objects.filter(type__in=NEEDS_CONSENT, status__in=RECEIVED)
-        .filter(
-            Q(client=client, to_agency_id=agency_id)
-            | Q(receiving_client=client, from_agency_id=agency_id)
-        )
-        .exists()
-    )
-
-
-# --- Person level: what a viewer may see --------------------------------------------------------
-
-
-def record_access(*, viewer: Viewer, client, at: datetime | None = None) -> RecordAccess:
-    """What ``viewer`` may see of ``client``'s record now. The one rule, for every path."""
-    from cases.permissions import can_work_with_clients, holds_client
-
+def _live_access(viewer: Viewer, client, moment: datetime) -> RecordAccess:
     if holds_client(viewer, client):
-        return RecordAccess(
-            client,
-            {c: Decision(allowed=True, basis=Basis.HOLDER) for c in DataCategory.values},
-            linked=True,
-        )
+        return holder_access(client)
     # Supporters, administrative staff and system admins never see another agency's client.
     if not can_work_with_clients(viewer):
         return RecordAccess(client)
-    agency_id = viewer.membership.agency_id
-    moment = at or timezone.now()
+    agency = viewer.membership.agency
     day = timezone.localdate(moment)
     decisions: dict[str, Decision] = {}
-    linked = is_linked(client=client, agency_id=agency_id)
-    if linked:
-        for category, consent in consented_categories(
-            client=client, recipient=viewer.membership.agency, on=day
+    purposes = link_purposes(client=client, agency_id=agency.pk)
+    for purpose in sorted(purposes):
+        for category, consent in consented(
+            client=client, recipient=agency, purpose=purpose, on=day
         ).items():
-            decisions[category] = Decision(True, Basis.CONSENT, consent=consent, source=consent)
-    for item in council_items(client=client, agency_id=agency_id, on=day):
-        for category in item.categories:
-            decisions.setdefault(category, Decision(True, Basis.COUNCIL, source=item))
-    for disclosure in active_emergencies(client=client, recipient_id=agency_id, at=moment):
+            decisions.setdefault(category, Decision(True, Basis.CONSENT, consent, consent))
+    for share in council_shares(client=client, agency_id=agency.pk, on=day):
+        for category in share.categories:
+            decisions.setdefault(category, Decision(True, Basis.COUNCIL, source=share.source))
+    for disclosure in EmergencyDisclosure.objects.active_at(moment).filter(
+        client=client, recipient_id=agency.pk
+    ):
         for category in disclosure.categories:
             decisions.setdefault(category, Decision(True, Basis.EMERGENCY, source=disclosure))
-    return RecordAccess(client, decisions, linked=linked)
+    return RecordAccess(client, decisions, linked=bool(purposes))
 
 
-def referral_copy_access(*, viewer: Viewer, referral) -> RecordAccess:
-    """What of a referral's snapshot (the copy that crossed) the viewer may see.
+class PassageState(models.TextChoices):
+    """Where a referral stands, as far as what it carried is concerned."""
 
-    The sender holds the record. The receiver sees it while deciding only as far as the
-    person's consent covers it today (a withdrawal hides it at once), all of it once accepted
-    (it was lawfully provided and is now the receiver's own record), and nothing of a referral
-    it declined or that was withdrawn."""
-    from cases.permissions import can_work_with_clients
-    from referrals.models import RECEIVED, Status
-    from referrals.permissions import Side, side_of
+    SENT = "sent"  # awaiting the receiver's answer
+    RECEIVED = "received"  # accepted: what crossed is the receiver's own record
+    CLOSED = "closed"  # a draft, declined or withdrawn: nothing reaches the receiver
 
-    side = side_of(viewer, referral) if can_work_with_clients(viewer) else None
-    client = referral.client
-    if side == Side.SENDER:
+
+@dataclass(frozen=True)
+class Passage:
+    """What one referral carries from one agency to another, described by the referrals app
+    (``Referral.passage``) so that the gate reads no referral rows itself."""
+
+    sender_id: int
+    recipient: object
+    purpose: str
+    categories: tuple[str, ...]
+    state: str
+
+
+def _passage_access(viewer: Viewer, client, passage: Passage) -> RecordAccess:
+    agency_id = viewer.membership.agency_id if can_work_with_clients(viewer) else None
+    if agency_id is not None and agency_id == passage.sender_id:
+        return holder_access(client)
+    if agency_id is None or agency_id != passage.recipient.pk:
+        return RecordAccess(client)
+    if passage.state == PassageState.SENT:
+        covered = consented(client=client, recipient=passage.recipient, purpose=passage.purpose)
         return RecordAccess(
-            client, {c: Decision(True, Basis.HOLDER) for c in DataCategory.values}, linked=True
+            client,
+            {
+                c: Decision(True, Basis.CONSENT, consent=covered[c], source=covered[c])
+                for c in passage.categories
+                if c in covered
+            },
         )
-    decisions: dict[str, Decision] = {}
-    if side == Side.RECEIVER and referral.status == Status.SENT:
-        covered = consented_categories(client=client, recipient=referral.to_agency)
-        decisions = {
-            c: Decision(True, Basis.CONSENT, consent=covered[c], source=covered[c])
-            for c in referral.categories
-            if c in covered
-        }
-    elif side == Side.RECEIVER and referral.status in RECEIVED:
-        decisions = {c: Decision(True, Basis.PROVIDED) for c in referral.categories}
-    return RecordAccess(client, decisions)
+    if passage.state == PassageState.RECEIVED:
+        return RecordAccess(client, {c: Decision(True, Basis.PROVIDED) for c in passage.categories})
+    return RecordAccess(client)
 
 
-# --- The access log ------------------------------------------------------------------------------
+def decide(
+    viewer: Viewer, client, *, context: str, passage: Passage | None = None, at=None
+) -> RecordAccess:
+    """What ``viewer`` may see of ``client`` in ``context``, without writing the access log.
 
-
-class AccessLogUnavailableError(Exception):
-    """The access log could not be written, so the page must not be shown."""
-
-
-def needs_access_log(viewer: Viewer, client) -> bool:
-    """Looks by the holding agency's own staff are their daily work; everything else is logged."""
-    if is_system_admin(viewer.user):
-        return True
-    membership = viewer.membership
-    return membership is None or membership.agency_id != client.agency_id
-
-
-def log_access(
-    *, viewer: Viewer, client, access: RecordAccess | None, page: str = "", path: str = ""
-) -> None:
-    """Write one access-log entry (``access`` None: a denied attempt). Fail closed.
-
-    The page defaults to the one the request is on (set by ``audit.middleware``)."""
-    from audit.context import current_page
-    from audit.models import AccessEntry, AccessOutcome
-
-    if not page and not path:
-        page, path = current_page().name, current_page().path
-    shown = access.shown if access is not None else []
-    # Shown: the page was shown, even if only with placeholders (a linked agency after a
-    # withdrawal); denied: the record was refused.
-    page_shown = access is not None and (access.any or access.linked)
-    try:
-        with transaction.atomic():
-            AccessEntry.objects.create(
-                at=timezone.now(),
-                user=viewer.user,
-                agency_id=viewer.membership.agency_id if viewer.membership else None,
-                client=client,
-                outcome=AccessOutcome.SHOWN if page_shown else AccessOutcome.DENIED,
-                basis=",".join(access.bases) if access is not None else "",
-                categories=shown,
-                withheld=[c for c in DataCategory.values if c not in shown],
-                page=page[:100],
-                path=path[:300],
-            )
-    except DatabaseError as error:
-        raise AccessLogUnavailableError from error
-
-
-def open_referral_copy(*, viewer: Viewer, referral) -> RecordAccess:
-    """``referral_copy_access``, with the receiving side's look written to the access log."""
-    access = referral_copy_access(viewer=viewer, referral=referral)
-    if needs_access_log(viewer, referral.client):
-        log_access(viewer=viewer, client=referral.client, access=access)
+    For a question that shows nothing by itself (may this person be put on an agenda, is a
+    link in force); anything shown goes through ``open``."""
+    if context == Context.REFERRAL_COPY:
+        if passage is None:
+            raise ValueError("a referral copy is opened with the passage it belongs to")
+        return _passage_access(viewer, client, passage)
+    access = _live_access(viewer, client, at or timezone.now())
+    if context == Context.REFERRAL_MESSAGE:
+        return access.only([DataCategory.CONSULTATION])
     return access
 
 
-def log_denied_attempt(*, viewer: Viewer, client) -> None:
-    """A client record was asked for and refused (the caller answers 404)."""
-    if viewer.user.is_authenticated:
-        log_access(viewer=viewer, client=client, access=None)
+def _log(viewer: Viewer, client, access: RecordAccess, page: str, path: str) -> None:
+    # Shown: the page was shown, even if only with placeholders (a linked agency after a
+    # withdrawal); denied: the record was refused.
+    write_access_entry(
+        viewer=viewer,
+        client=client,
+        shown_page=access.any or access.linked,
+        categories=access.shown,
+        bases=access.bases,
+        page=page,
+        path=path,
+    )
 
 
-def open_record(*, viewer: Viewer, client, page: str = "", path: str = "") -> RecordAccess:
-    """Decide what ``viewer`` may see of ``client`` and log the look when it must be logged.
-
-    Callers show nothing when this raises: if the log cannot be written, the page is refused.
-    """
-    access = record_access(viewer=viewer, client=client)
+def open(
+    viewer: Viewer,
+    client,
+    *,
+    context: str,
+    passage: Passage | None = None,
+    page: str = "",
+    path: str = "",
+) -> RecordAccess:
+    """Decide what ``viewer`` may see of ``client`` in ``context`` and write the look to the
+    access log when it must be logged. Callers show nothing when this raises: if the log
+    cannot be written (``AccessLogUnavailableError``), the page is refused."""
+    access = decide(viewer, client, context=context, passage=passage)
+    if context == Context.REFERRAL_MESSAGE:
+        if access.any:
+            _log(viewer, client, access, page, path)
+    elif context == Context.REFERRAL_COPY:
+        if needs_access_log(viewer, client):
+            _log(viewer, client, access, page, path)
     # The holding agency's own supporters and administrative staff are refused like anyone
     # else, and their refusal is logged like anyone else's.
-    if needs_access_log(viewer, client) or not access.is_holder:
-        log_access(viewer=viewer, client=client, access=access, page=page, path=path)
+    elif needs_access_log(viewer, client) or not access.is_holder:
+        _log(viewer, client, access, page, path)
     return access

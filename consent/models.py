@@ -22,7 +22,7 @@ from .storage import get_private_storage
 
 
 class Purpose(models.TextChoices):
-    REFERRAL = "referral", _("Referral (tsunagi)")
+    TSUNAGI = "referral", _("Referral (tsunagi)")
     JOINT_SUPPORT = "joint_support", _("Joint support")
     MEETING = "meeting", _("Information for a support coordination meeting")
 

@@ -5,18 +5,18 @@ or any consent for a supporter or administrative staff, is a 404."""
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
+from django.db.models import Case, QuerySet, Value, When
 from django.http import Http404, QueryDict
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from agencies.models import Agency
 from agencies.permissions import Viewer, is_supervisor_of
+from audit.access_log import log_refused_attempt
 from cases.models import Client
 from cases.permissions import can_work_with_clients
 from cases.selectors import in_client_scope
 
-from .gate import active_emergencies, log_denied_attempt
 from .models import Consent, EmergencyDisclosure
 from .permissions import can_review_emergency
 
@@ -89,7 +89,7 @@ def consent_get(*, viewer: Viewer, public_id: UUID) -> Consent:
     if consent is None:
         refused = Consent.objects.filter(public_id=public_id).select_related("client").first()
         if refused is not None:
-            log_denied_attempt(viewer=viewer, client=refused.client)
+            log_refused_attempt(viewer=viewer, client=refused.client)
         raise Http404
     return consent
 
@@ -135,7 +135,7 @@ def emergency_get(*, viewer: Viewer, public_id: UUID) -> EmergencyDisclosure:
     if disclosure is None:
         refused = EmergencyDisclosure.objects.filter(public_id=public_id).select_related("client")
         if (found := refused.first()) is not None:
-            log_denied_attempt(viewer=viewer, client=found.client)
+            log_refused_attempt(viewer=viewer, client=found.client)
         raise Http404
     return disclosure
 
@@ -150,37 +150,26 @@ class EmergencyOverview:
     received: list[EmergencyDisclosure]  # shared with this agency now: no names here
 
 
-def _active_now(now) -> Exists:
-    """The row is an emergency disclosure running now, by the gate's own rule
-    (``consent.gate.active_emergencies``, asked for the row's client and recipient), so a list
-    cannot disagree with what the gate shows: one not yet begun or ended is not listed."""
-    return Exists(
-        active_emergencies(
-            client=OuterRef("client"), recipient_id=OuterRef("recipient_id"), at=now
-        ).filter(pk=OuterRef("pk"))
-    )
-
-
 def emergency_overview(*, viewer: Viewer) -> EmergencyOverview:
     if not can_work_with_clients(viewer):
         raise Http404
     agency_id = viewer.membership.agency_id
-    now = timezone.now()
     own = EmergencyDisclosure.objects.filter(client__agency_id=agency_id).select_related(
         "client", "recipient", "disclosed_by"
     )
-    active = _active_now(now)
     unreviewed: list[EmergencyDisclosure] = []
     if is_supervisor_of(viewer, agency_id):
         unreviewed = list(own.filter(reviewed_at__isnull=True).order_by("disclosed_at", "id"))
     return EmergencyOverview(
         to_review=[d for d in unreviewed if can_review_emergency(viewer, d)],
         awaiting_another=[d for d in unreviewed if not can_review_emergency(viewer, d)],
-        made=list(own.filter(active).order_by("-disclosed_at", "-id")[:100]),
+        # Running now, by the one rule the gate also reads (a list cannot disagree with it).
+        made=list(own.active_at().order_by("-disclosed_at", "-id")[:100]),
         # The recipient's list names no one: the person's name is shown, and logged, only on
         # the live view the row links to.
         received=list(
-            EmergencyDisclosure.objects.filter(active, recipient_id=agency_id)
+            EmergencyDisclosure.objects.active_at()
+            .filter(recipient_id=agency_id)
             .select_related("client__agency")
             .only(
                 "public_id",

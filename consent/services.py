@@ -150,14 +150,6 @@ def consent_withdraw(
 # --- Emergency disclosures (個人情報保護法 27条1項2号) ------------------------------------------
 
 
-def _notify_supervisors_after_commit() -> None:
-    # The reminder sweep creates the supervisors' "to review" reminders from the row; the
-    # message only nudges it to run now rather than at its next beat.
-    from reminders.tasks import sweep
-
-    transaction.on_commit(sweep.delay)
-
-
 @transaction.atomic
 def emergency_disclose(
     *, viewer: Viewer, client: Client, recipient: Agency, categories: list[str], reason: str
@@ -202,7 +194,7 @@ def emergency_disclose(
             "expires_at": [None, disclosure.expires_at.isoformat()],
         },
     )
-    _notify_supervisors_after_commit()
+    # The supervisors' "to review" reminder is the reminders app's (reminders.receivers).
     return disclosure
 
 

@@ -4,6 +4,17 @@ from . import views
 
 app_name = "consent"
 urlpatterns = [
+    # The client page's section, loaded when opened (cases.views.clients.client_section)
+    path(
+        "clients/<uuid:public_id>/section/consents/",
+        views.client_consents_section,
+        name="client_consents",
+    ),
+    path(
+        "clients/<uuid:public_id>/section/emergencies/",
+        views.client_emergencies_section,
+        name="client_emergencies",
+    ),
     path("client/<uuid:client_id>/new/", views.consent_new, name="new"),
     path("<uuid:public_id>/", views.consent_detail, name="detail"),
     path("<uuid:public_id>/withdraw/", views.consent_withdraw, name="withdraw"),

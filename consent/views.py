@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agencies.permissions import is_supervisor_of
 from cases.selectors import client_get
+from cases.views.clients import client_section
 from core.forms import add_service_errors
 
 from . import services
@@ -30,11 +31,12 @@ from .forms import (
     EmergencyDisclosureForm,
     EmergencyReviewForm,
 )
-from .gate import active_emergencies
-from .models import Consent, Purpose
+from .models import Consent, EmergencyDisclosure, Purpose
 from .permissions import can_review_emergency, must_leave_review_to_another
 from .selectors import (
     ConsentStatus,
+    client_consents,
+    client_emergency_disclosures,
     consent_get,
     consent_recipients,
     emergency_get,
@@ -67,7 +69,7 @@ def consent_new(request: HttpRequest, client_id: UUID) -> HttpResponse:
         validity_days=request.viewer.agency.consent_validity_days,
         initial={
             "recipient": request.GET.get("recipient"),
-            "purpose": purpose if purpose in Purpose.values else Purpose.REFERRAL,
+            "purpose": purpose if purpose in Purpose.values else Purpose.TSUNAGI,
             "categories": request.GET.getlist("category"),
         },
     )
@@ -101,7 +103,9 @@ def _detail(
             "can_withdraw": consent.status == ConsentStatus.VALID,
             # A withdrawal does not end an emergency disclosure to the same agency: say so.
             "emergencies": list(
-                active_emergencies(client=consent.client, recipient_id=consent.recipient_id)
+                EmergencyDisclosure.objects.active_at().filter(
+                    client=consent.client, recipient_id=consent.recipient_id
+                )
             ),
         },
         status=status,
@@ -250,4 +254,28 @@ def emergency_list(request: HttpRequest) -> HttpResponse:
         request,
         "consent/emergency_list.html",
         {"overview": emergency_overview(viewer=request.viewer)},
+    )
+
+
+@require_GET
+def client_consents_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The client page's "consents" section (loads when opened)."""
+    return client_section(
+        request,
+        public_id,
+        "consents",
+        lambda viewer, client: {"consents": client_consents(viewer=viewer, client=client)},
+    )
+
+
+@require_GET
+def client_emergencies_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The client page's "emergency disclosures" section (loads when opened)."""
+    return client_section(
+        request,
+        public_id,
+        "emergencies",
+        lambda viewer, client: {
+            "emergencies": client_emergency_disclosures(viewer=viewer, client=client)
+        },
     )

@@ -2,8 +2,9 @@
 reach is a 404 (we do not confirm it exists).
 
 Client data on these pages goes through the consent gate only: ``session_agenda`` asks
-``consent.gate.open_record`` for every person on the agenda, which decides what the viewer may
-see *now* and writes the access log (one row per person looked at, fail closed).
+``consent.gate.open`` (context ``COUNCIL_AGENDA``) for every person on the agenda, which decides
+what the viewer may see *now* and writes the access log (one row per person looked at, fail
+closed).
 """
 
 from dataclasses import dataclass
@@ -16,16 +17,11 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from agencies.permissions import Viewer, is_system_admin
+from audit.access_log import log_refused_attempt
 from cases.permissions import can_work_with_clients, holds_client
-from consent.gate import (
-    NOT_CONSENTED,
-    Basis,
-    RecordAccess,
-    council_items,
-    log_denied_attempt,
-    open_record,
-)
-from consent.models import DataCategory
+from consent import gate
+from consent.gate import NOT_CONSENTED, Basis, RecordAccess
+from core.records import DataCategory
 
 from .models import AgendaItem, CouncilMember, CouncilSession, SupportCouncil
 from .permissions import (
@@ -34,6 +30,7 @@ from .permissions import (
     can_run_council,
     can_set_up_councils,
 )
+from .sharing import shared_items
 
 
 def current_member_ids(*, council: SupportCouncil, on: date | None = None) -> frozenset[int]:
@@ -127,7 +124,7 @@ def agenda_item_get(*, viewer: Viewer, public_id: UUID) -> AgendaItem:
         holds_client(viewer, item.client)
         or can_open_council(viewer, council, current_member_ids(council=council))
     ):
-        log_denied_attempt(viewer=viewer, client=item.client)
+        log_refused_attempt(viewer=viewer, client=item.client)
         raise Http404
     return item
 
@@ -195,7 +192,7 @@ def _shares_this_item(viewer: Viewer, item: AgendaItem, access: RecordAccess | N
     # Another basis answered first (a consent, an emergency disclosure, or another session
     # sharing the same person): ask the council rule itself (one query, only in that case).
     return (
-        council_items(client=item.client, agency_id=viewer.membership.agency_id)
+        shared_items(client=item.client, agency_id=viewer.membership.agency_id)
         .filter(pk=item.pk)
         .exists()
     )
@@ -205,7 +202,9 @@ def _row(*, viewer: Viewer, item: AgendaItem, page: str, path: str) -> AgendaRow
     labels = dict(DataCategory.choices)
     access: RecordAccess | None = None
     if item.withdrawn_at is None or holds_client(viewer, item.client):
-        access = open_record(viewer=viewer, client=item.client, page=page, path=path)
+        access = gate.open(
+            viewer, item.client, context=gate.Context.COUNCIL_AGENDA, page=page, path=path
+        )
     holder = access is not None and access.is_holder
     through_item = holder or _shares_this_item(viewer, item, access)
 
@@ -265,7 +264,7 @@ def agenda_items_for_client(*, viewer: Viewer, client) -> list[AgendaItem]:
         )
     if not can_work_with_clients(viewer):
         return []
-    return list(council_items(client=client, agency_id=viewer.membership.agency_id))
+    return list(shared_items(client=client, agency_id=viewer.membership.agency_id))
 
 
 # --- Agencies the council forms may name (the agency picker's purposes, see CouncilsConfig) --

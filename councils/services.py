@@ -3,7 +3,7 @@ minutes, and the agenda. Each write checks the actor's right, runs in one transa
 writes its audit entry there. Refusals are ``ValidationError``s keyed by form field, in the
 user's language, so the form shows them with what was typed kept.
 
-What the agenda shares is decided by the consent gate (``consent.gate.council_items``) from
+What the agenda shares is decided by the consent gate from the rule in ``councils.sharing``, on
 these rows alone: a left member, an ended council, a passed sharing date or a withdrawn item
 stops the sharing on the next request, with nothing to clean up.
 """

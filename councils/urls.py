@@ -4,6 +4,12 @@ from . import views
 
 app_name = "councils"
 urlpatterns = [
+    # The client page's section, loaded when opened (cases.views.clients.client_section)
+    path(
+        "clients/<uuid:public_id>/section/councils/",
+        views.client_councils_section,
+        name="client_councils",
+    ),
     path("", views.council_list_view, name="list"),
     path("new/", views.council_create, name="create"),
     path("<uuid:public_id>/", views.council_detail, name="detail"),

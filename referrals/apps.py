@@ -7,9 +7,18 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referrals")
 
     def ready(self):
+        # Imported here because models are not ready before: Django's documented place to
+        # connect an app to the apps below it (these imports point down, never up).
         from agencies.selectors import pick_purpose_register
+        from cases.extensions import register_timeline_source
+        from consent.gate import register_link_source
 
+        from .links import linked_purposes
         from .selectors import referral_recipients_to_pick
+        from .timeline import REFERRALS
 
-        # The agencies app cannot import this one: the picker's purpose is registered here.
+        # The apps below cannot import this one: the picker's purpose, which agencies a referral
+        # links to a record, and the client timeline's referral entries are handed to them here.
         pick_purpose_register("referral-recipient", referral_recipients_to_pick)
+        register_link_source(linked_purposes)
+        register_timeline_source(REFERRALS)

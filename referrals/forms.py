@@ -91,13 +91,14 @@ class ReferralForm(forms.Form):
         recording_consent: bool = False,
         **kwargs,
     ):
-        """``recipients`` are the agencies that may be chosen; ``covered_for(agency)`` answers
-        {category: consent} for the chosen one. ``recording_consent``: the form is saved as a
-        draft on the way to recording a missing consent, so it may name categories the
-        consent does not cover yet."""
+        """``recipients`` are the agencies that may be chosen; ``covered_for(agency, type)``
+        answers {category: consent} for the chosen one and the chosen type (a consent covers the
+        purpose it was given for: a つなぎ consent a つなぎ, a joint-support one 共同支援).
+        ``recording_consent``: the form is saved as a draft on the way to recording a missing
+        consent, so it may name categories the consent does not cover yet."""
         super().__init__(*args, **kwargs)
         self.fields["to_agency"].queryset = recipients
-        self.covered_for = covered_for or (lambda agency: {})
+        self.covered_for = covered_for or (lambda agency, referral_type: {})
         self.recording_consent = recording_consent
         self._covered: dict[str, Consent] | None = None
         self._chosen: Agency | bool | None = False  # False: not looked up yet
@@ -123,10 +124,10 @@ class ReferralForm(forms.Form):
 
     @property
     def covered(self) -> dict[str, Consent]:
-        """{category: consent} valid today for the chosen recipient (asked once)."""
+        """{category: consent} valid today for the chosen recipient and type (asked once)."""
         if self._covered is None:
             recipient = self.chosen_recipient
-            self._covered = self.covered_for(recipient) if recipient else {}
+            self._covered = self.covered_for(recipient, self.chosen_type) if recipient else {}
         return self._covered
 
     def category_rows(self) -> list[CategoryRow]:

@@ -12,15 +12,22 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from consent.models import Purpose
+
 
 class ReferralType(models.TextChoices):
     TSUNAGI = "tsunagi", _("Referral with information (tsunagi)")
     INTRODUCTION = "introduction", _("Introduction only")
-    JOINT = "joint", _("Joint support")
+    JOINT_SUPPORT = "joint", _("Joint support")
 
 
-# Types that carry personal information and therefore need the client's consent.
-NEEDS_CONSENT = {ReferralType.TSUNAGI, ReferralType.JOINT}
+# Types that carry personal information, each needing the person's consent for its own purpose:
+# a つなぎ a consent given for a つなぎ, 共同支援 one given for joint support.
+CONSENT_PURPOSE = {
+    ReferralType.TSUNAGI: Purpose.TSUNAGI,
+    ReferralType.JOINT_SUPPORT: Purpose.JOINT_SUPPORT,
+}
+NEEDS_CONSENT = frozenset(CONSENT_PURPOSE)
 
 
 class Status(models.TextChoices):
@@ -141,6 +148,12 @@ class Referral(models.Model):
     @property
     def needs_consent(self) -> bool:
         return self.type in NEEDS_CONSENT
+
+    @property
+    def consent_purpose(self) -> str | None:
+        """The purpose a consent must have been given for to let this referral carry the
+        person's information (None: an introduction carries none)."""
+        return CONSENT_PURPOSE.get(self.type)
 
 
 class ProvisionRecord(models.Model):

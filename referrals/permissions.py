@@ -29,7 +29,7 @@ def side_of(viewer: Viewer, referral: Referral) -> str | None:
 def can_see_joint_support(viewer: Viewer, referral: Referral) -> bool:
     """Caseworkers and supervisors of either agency, once the joint referral was accepted."""
     return bool(
-        referral.type == ReferralType.JOINT
+        referral.type == ReferralType.JOINT_SUPPORT
         and referral.status in JOINT_VISIBLE_STATUSES
         and can_work_with_clients(viewer)
         and side_of(viewer, referral) is not None

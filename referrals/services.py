@@ -24,10 +24,10 @@ from agencies.permissions import Viewer, can_review_queues
 from audit.services import MASK, audit_record, diff
 from cases.models import Client
 from cases.permissions import can_edit_client
-from cases.record_data import record_data
 from cases.services import case_open, client_create, client_record_first_contact
-from consent.gate import consented_categories, may_share
+from consent import gate
 from consent.models import DataCategory
+from consent.record_data import record_data
 
 from .models import (
     NEEDS_CONSENT,
@@ -118,8 +118,15 @@ def referral_draft(
     return referral
 
 
+def _consented(referral: Referral) -> dict:
+    """What a valid consent for the referral's own purpose lets pass to its recipient today."""
+    return gate.consented(
+        client=referral.client, recipient=referral.to_agency, purpose=referral.consent_purpose
+    )
+
+
 def _missing_consent(referral: Referral) -> list[str]:
-    covered = consented_categories(client=referral.client, recipient=referral.to_agency)
+    covered = _consented(referral)
     return [c for c in referral.categories if c not in covered]
 
 
@@ -140,7 +147,7 @@ def referral_send(*, viewer: Viewer, referral: Referral) -> Referral:
     # Re-check consent at send time: it may have been withdrawn since the draft.
     covered = {}
     if referral.type in NEEDS_CONSENT:
-        covered = consented_categories(client=referral.client, recipient=referral.to_agency)
+        covered = _consented(referral)
         missing = [c for c in referral.categories if c not in covered]
         if missing:
             labels = dict(DataCategory.choices)
@@ -336,9 +343,10 @@ def referral_message_post(*, viewer: Viewer, referral: Referral, body: str) -> R
     # (``selectors.referral_copy``); refusing it here keeps it from being written at all.
     # The receiving agency's messages are about its own record and are its own to write.
     if referral.needs_consent and side_of(viewer, referral) == Side.SENDER:
-        covered = may_share(
+        covered = gate.may_pass(
             client=referral.client,
             recipient=referral.to_agency,
+            purpose=referral.consent_purpose,
             category=DataCategory.CONSULTATION,
         )
         if not covered:
@@ -388,7 +396,12 @@ def _check(viewer: Viewer, referral: Referral) -> Referral:
     # Re-check consent on every change: it may have been withdrawn since the page was opened.
     # Whichever side writes, the text reaches the other agency (and the sender's roles and
     # policy are its record's support plan): the consent to the partner must cover it.
-    if not may_share(client=referral.client, recipient=referral.to_agency, category=JOINT_CATEGORY):
+    if not gate.may_pass(
+        client=referral.client,
+        recipient=referral.to_agency,
+        purpose=referral.consent_purpose,
+        category=JOINT_CATEGORY,
+    ):
         raise ValidationError(CONSENT_NOT_COVERING)
     return referral
 

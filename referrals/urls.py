@@ -1,10 +1,16 @@
 from django.urls import path
 
-from .views import joint, queues
+from .views import joint, queues, shared
 from .views import referrals as views
 
 app_name = "referrals"
 urlpatterns = [
+    # The client page's section, loaded when opened (cases.views.clients.client_section)
+    path(
+        "clients/<uuid:public_id>/section/referrals/",
+        shared.client_referrals_section,
+        name="client_referrals",
+    ),
     # Sending side, from the client page
     path("new/<uuid:client_id>/", views.referral_new, name="new"),
     path("<uuid:public_id>/", views.referral_detail, name="detail"),
@@ -25,6 +31,8 @@ urlpatterns = [
     path("incoming/", queues.incoming, name="incoming"),
     path("outgoing/", queues.outgoing, name="outgoing"),
     path("incoming/assign/", queues.assign, name="assign"),
+    # A partner's live record of a person, as the consent gate lets it through
+    path("partner-record/<uuid:public_id>/", shared.shared_record, name="shared_record"),
     # Joint support
     path("<uuid:public_id>/joint/", joint.joint_support, name="joint"),
     path("<uuid:public_id>/joint/roles/", joint.role_save, name="joint_role"),

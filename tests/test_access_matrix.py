@@ -321,14 +321,14 @@ CLIENT_URLS: dict[str, Url] = {
         holder, CLIENT, query=literal(after="WyIyMDk5LTAxLTAxIl0="), htmx="timeline"
     ),
     # the client page's sections that load when opened (htmx fragments of the page)
-    "cases:client_consents": Url(holder, CLIENT, htmx="consents-section"),
-    "cases:client_emergencies": Url(holder, CLIENT, htmx="emergency-section"),
-    "cases:client_councils": Url(holder, CLIENT, htmx="councils-section"),
+    "consent:client_consents": Url(holder, CLIENT, htmx="consents-section"),
+    "consent:client_emergencies": Url(holder, CLIENT, htmx="emergency-section"),
+    "councils:client_councils": Url(holder, CLIENT, htmx="councils-section"),
     "cases:client_access_log": Url(holder, CLIENT, htmx="access-log-section"),
     "cases:client_supporters": Url(holder, CLIENT, htmx="supporters-section"),
-    "cases:client_referrals": Url(holder, CLIENT, htmx="referrals-section"),
+    "referrals:client_referrals": Url(holder, CLIENT, htmx="referrals-section"),
     "cases:client_case_history": Url(holder, CLIENT, htmx="case-history-section"),
-    "cases:shared_record": Url(live_view, CLIENT),
+    "referrals:shared_record": Url(live_view, CLIENT),
     "cases:household_edit": Url(holder, CLIENT),
     "cases:member_add": Url(holder, CLIENT),
     "cases:member_edit": Url(holder, of(public_id="client", member_id="member")),
@@ -548,7 +548,7 @@ def test_every_url_is_classified():
 FULL = os.environ.get("ACCESS_MATRIX_FULL", "") == "1"
 GATE_ROWS = frozenset(
     {
-        "cases:shared_record",
+        "referrals:shared_record",
         "referrals:detail@L",
         "referrals:detail@J",
         "councils:agenda_add@client",
@@ -1070,7 +1070,7 @@ def _run_cell(world: dict, name: str, url: Url, persona: str, state: str | None)
     cell.path = path
     cell.seen = _seen(body)
     cell.problems += [f"leaks {leak}" for leak in _leaks(body, persona)]
-    if _base(name) == "cases:shared_record" and response.status_code == 200:
+    if _base(name) == "referrals:shared_record" and response.status_code == 200:
         cell.problems += _live_view_problems(body, persona, state)
     # the holder's own page shows the live record: the sentinels are real
     holders_page = _base(name) == "cases:client" and response.status_code == 200
@@ -1104,7 +1104,7 @@ def _check_access_log(world: dict, name: str, url: Url, cells: list[Cell], since
             logged = any(e.outcome == "denied" for e in entries)
             if not logged and not url.unlogged(persona, state):
                 cell.problems.append(NOT_LOGGED)
-        elif base == "cases:shared_record":
+        elif base == "referrals:shared_record":
             # the page was shown (with placeholders at least): "shown", with what it showed
             allowed = oracle(persona, state)
             want = (

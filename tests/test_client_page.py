@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from agencies.models import Role
 from agencies.services import membership_ensure
+from audit.access_log import log_refused_attempt
 from audit.models import AccessEntry
 from cases.services import (
     case_close,
@@ -31,7 +32,6 @@ from cases.services import (
     plan_revise,
     supporter_assign,
 )
-from consent.gate import log_denied_attempt
 from consent.services import consent_record, emergency_disclose
 from tests.conftest import login_as, make_user, send_referral, viewer_for
 
@@ -143,7 +143,7 @@ def build_history(*, size, worker, client, station_a, partners, outsider):
             },
         )
     for _look in range(40 if large else 1):
-        log_denied_attempt(viewer=viewer_for(outsider), client=client)
+        log_refused_attempt(viewer=viewer_for(outsider), client=client)
     return case
 
 
@@ -214,11 +214,11 @@ def test_the_page_shows_the_person_the_household_and_the_open_case_and_closes_th
     assert "ひきこもり" in text or "Hikikomori" in text  # the open case's main topic
     assert 'id="plan-panel"' in text
     for name in (
-        "cases:client_consents",
-        "cases:client_emergencies",
-        "cases:client_councils",
+        "consent:client_consents",
+        "consent:client_emergencies",
+        "councils:client_councils",
         "cases:client_supporters",
-        "cases:client_referrals",
+        "referrals:client_referrals",
         "cases:client_case_history",
         "cases:client_timeline",
     ):
@@ -266,15 +266,15 @@ def test_an_unacknowledged_urgent_visit_and_an_active_emergency_show_while_close
 # session, the user, the membership + agency and the client (the scope, refusal logged).
 SECTIONS = {
     # 5 the consents (recipient, obtained_by, withdrawn_by joined)
-    "cases:client_consents": ("data-consent=", 5),
+    "consent:client_consents": ("data-consent=", 5),
     # 5 the disclosures (recipient and the staff joined)
-    "cases:client_emergencies": ('id="emergency"', 5),
+    "consent:client_emergencies": ('id="emergency"', 5),
     # 5 the agenda items (session and council joined)
-    "cases:client_councils": ('id="councils"', 5),
+    "councils:client_councils": ('id="councils"', 5),
     # 5 the active assignments (supporter joined), 6 the latest visits
     "cases:client_supporters": ('id="supporters"', 6),
     # 5 the referrals (both agencies and both records joined)
-    "cases:client_referrals": ("data-referral=", 5),
+    "referrals:client_referrals": ("data-referral=", 5),
     # 5 the cases, 6 their topics, 7 co-workers, 8 stage moves (moved_by joined)
     "cases:client_case_history": ("data-case=", 8),
 }

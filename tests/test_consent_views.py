@@ -19,8 +19,8 @@ from django.utils.translation import gettext
 
 from agencies.models import Role
 from agencies.services import membership_ensure
-from consent.gate import may_share
-from consent.models import Consent, DataCategory, EmergencyDisclosure
+from consent import gate
+from consent.models import Consent, DataCategory, EmergencyDisclosure, Purpose
 from consent.selectors import client_consents, emergency_overview
 from consent.services import consent_record, consent_withdraw, emergency_disclose, emergency_review
 from consent.storage import private_storage
@@ -208,7 +208,9 @@ class TestWithdrawal:
         assert consent.ended_on == today()
         assert consent.withdrawn_by == tanaka
         assert consent.withdrawn_how == "電話で本人から"
-        assert not may_share(client=yamamoto, recipient=jiritsu_b, category=BASIC)
+        assert not gate.may_pass(
+            client=yamamoto, recipient=jiritsu_b, purpose=Purpose.TSUNAGI, category=BASIC
+        )
 
     def test_a_withdrawal_without_how_is_refused_and_changes_nothing(
         self, client, tanaka, yamamoto, jiritsu_b

@@ -21,7 +21,8 @@ from django.utils.translation import gettext
 from agencies.permissions import Viewer
 from audit.models import AccessEntry, AuditEntry
 from cases.services import client_create
-from consent.gate import NOT_CONSENTED, Basis, record_access
+from consent import gate
+from consent.gate import NOT_CONSENTED, Basis
 from consent.services import emergency_disclose
 from councils.models import AgendaItem, CouncilMember, CouncilSession
 from councils.permissions import can_read_minutes
@@ -40,6 +41,8 @@ from councils.services import (
 )
 from tests.conftest import login_as, viewer_for
 from tests.test_client_picker import CLIENT_COUNT, MAX_PAGE_BYTES, bulk_clients, register
+
+LIVE = gate.Context.LIVE_VIEW
 
 pytestmark = pytest.mark.django_db
 
@@ -314,7 +317,7 @@ class TestTheAgenda:
 
 class TestWhatMembersSee:
     def test_members_see_exactly_the_shared_categories(self, item, suzuki, yamamoto):
-        access = record_access(viewer=viewer_for(suzuki), client=yamamoto)
+        access = gate.decide(viewer_for(suzuki), yamamoto, context=LIVE)
 
         assert access.shown == ["basic", "consultation"]
         assert {access.decision(c).basis for c in access.shown} == {Basis.COUNCIL}
@@ -340,7 +343,7 @@ class TestWhatMembersSee:
             )
             in text
         )
-        shared = reverse("cases:shared_record", kwargs={"public_id": yamamoto.public_id})
+        shared = reverse("referrals:shared_record", kwargs={"public_id": yamamoto.public_id})
         assert f'href="{shared}"' in text
         assert response["Cache-Control"] == "private, no-store"
 
@@ -348,7 +351,7 @@ class TestWhatMembersSee:
         login_as(client, suzuki)
 
         response = client.get(
-            reverse("cases:shared_record", kwargs={"public_id": yamamoto.public_id})
+            reverse("referrals:shared_record", kwargs={"public_id": yamamoto.public_id})
         )
 
         assert response.status_code == 200
@@ -404,7 +407,7 @@ class TestWhatMembersSee:
 
         text = client.get(session_url(item.session)).content.decode()
 
-        assert record_access(viewer=viewer_for(suzuki), client=yamamoto).shown == []
+        assert gate.decide(viewer_for(suzuki), yamamoto, context=LIVE).shown == []
         assert "山本 太郎" not in text
         assert "母親が高齢で" not in text
 
@@ -419,7 +422,7 @@ class TestWhatMembersSee:
             categories=["basic"],
             reason="来月の協議",
         )
-        assert record_access(viewer=viewer_for(suzuki), client=yamamoto).shown == []
+        assert gate.decide(viewer_for(suzuki), yamamoto, context=LIVE).shown == []
 
     def test_nothing_after_the_viewers_agency_leaves(
         self, council, session, suzuki, tanaka, station_a, client
@@ -432,13 +435,13 @@ class TestWhatMembersSee:
             categories=["basic", "health"],
             reason="Bの相談者",
         )
-        assert record_access(viewer=viewer_for(tanaka), client=kimura).shown == ["basic", "health"]
+        assert gate.decide(viewer_for(tanaka), kimura, context=LIVE).shown == ["basic", "health"]
 
         council_member_leave(
             viewer=viewer_for(suzuki), member=council.members.get(agency=station_a)
         )
 
-        assert record_access(viewer=viewer_for(tanaka), client=kimura).shown == []
+        assert gate.decide(viewer_for(tanaka), kimura, context=LIVE).shown == []
         login_as(client, tanaka)
         assert client.get(session_url(session)).status_code == 404
         assert client.get(reverse("councils:detail", args=[council.public_id])).status_code == 404
@@ -448,13 +451,13 @@ class TestWhatMembersSee:
             viewer=viewer_for(suzuki), member=council.members.get(agency=station_a)
         )
 
-        assert record_access(viewer=viewer_for(suzuki), client=yamamoto).shown == []
+        assert gate.decide(viewer_for(suzuki), yamamoto, context=LIVE).shown == []
         rows = session_agenda(viewer=viewer_for(suzuki), session=item.session)
         assert [row.name for row in rows] == [str(NOT_CONSENTED)]
         assert rows[0].reason is None
 
     def test_nothing_for_a_non_member(self, item, sato, yamamoto, client):
-        assert record_access(viewer=viewer_for(sato), client=yamamoto).shown == []
+        assert gate.decide(viewer_for(sato), yamamoto, context=LIVE).shown == []
         login_as(client, sato)
 
         assert client.get(session_url(item.session)).status_code == 404
@@ -471,14 +474,14 @@ class TestWhatMembersSee:
             agency=agency_c,
             joined_on=today() - days(5),
         )
-        assert record_access(viewer=viewer_for(sato), client=yamamoto).shown == [
+        assert gate.decide(viewer_for(sato), yamamoto, context=LIVE).shown == [
             "basic",
             "consultation",
         ]
 
         council_member_leave(viewer=viewer_for(suzuki), member=member)
 
-        assert record_access(viewer=viewer_for(sato), client=yamamoto).shown == []
+        assert gate.decide(viewer_for(sato), yamamoto, context=LIVE).shown == []
 
     def test_an_agency_added_and_removed_the_same_day_sees_nothing(
         self, council, item, suzuki, agency_c, sato, yamamoto
@@ -486,12 +489,12 @@ class TestWhatMembersSee:
         member = council_member_add(viewer=viewer_for(suzuki), council=council, agency=agency_c)
         council_member_leave(viewer=viewer_for(suzuki), member=member)
 
-        assert record_access(viewer=viewer_for(sato), client=yamamoto).shown == []
+        assert gate.decide(viewer_for(sato), yamamoto, context=LIVE).shown == []
 
     def test_nothing_once_the_item_is_taken_off(self, item, tanaka, suzuki, yamamoto, client):
         agenda_item_withdraw(viewer=viewer_for(tanaka), item=item)
 
-        assert record_access(viewer=viewer_for(suzuki), client=yamamoto).shown == []
+        assert gate.decide(viewer_for(suzuki), yamamoto, context=LIVE).shown == []
         login_as(client, suzuki)
         before = AccessEntry.objects.count()
         text = client.get(session_url(item.session)).content.decode()
@@ -503,7 +506,7 @@ class TestWhatMembersSee:
     def test_nothing_once_the_council_ended(self, item, sysadmin, suzuki, yamamoto):
         council_end(viewer=system(sysadmin), council=item.session.council)
 
-        assert record_access(viewer=viewer_for(suzuki), client=yamamoto).shown == []
+        assert gate.decide(viewer_for(suzuki), yamamoto, context=LIVE).shown == []
 
     def test_the_holder_sees_its_own_client_and_no_look_is_logged(self, item, tanaka, client):
         login_as(client, tanaka)
@@ -772,7 +775,7 @@ class TestPostsByTheWrongPeople:
         )
 
         assert response.status_code == 302
-        assert record_access(viewer=viewer_for(suzuki), client=yamamoto).shown == []
+        assert gate.decide(viewer_for(suzuki), yamamoto, context=LIVE).shown == []
         assert AuditEntry.objects.filter(action="council.ended").count() == 1
 
 
@@ -925,7 +928,7 @@ class TestEmergencyOnTheCouncilPage:
         )
         self.disclose(tanaka, yamamoto, jiritsu_b, ["basic"])
         assert (
-            record_access(viewer=viewer_for(suzuki), client=yamamoto).decision("basic").basis
+            gate.decide(viewer_for(suzuki), yamamoto, context=LIVE).decision("basic").basis
             == Basis.EMERGENCY
         )
         login_as(client, suzuki)
@@ -1032,7 +1035,7 @@ class TestQueryCount:
         # Fixed: 1 session, 2 user, 3 membership + agency, 4 the session with its council,
         # 5 the council's members today, 6 the agenda (client, its agency, added by joined);
         # none for the agenda form's client (a picker: nothing until one types).
-        # For each person, the gate (consent.gate.open_record): 1 つなぎ/共同支援 link,
+        # For each person, the gate (consent.gate.open): 1 つなぎ/共同支援 link,
         # 2 支援会議 agenda items, 3 emergency disclosures; and the access log: 4 savepoint,
         # 5 the insert, 6 release.
         assert len(queries) == 6 + 6 * people, "\n".join(q["sql"][:120] for q in queries)
@@ -1054,8 +1057,8 @@ class TestDemo:
         assert council.members.count() == 4
         yamamoto = Client.objects.get(full_name="山本 太郎")
         # The session is in three days: its sharing (7 days before) has begun.
-        access = record_access(
-            viewer=viewer_for(User.objects.get(username="suzuki")), client=yamamoto
+        access = gate.decide(
+            viewer_for(User.objects.get(username="suzuki")), yamamoto, context=LIVE
         )
         assert access.shown == ["basic", "household", "finance"]
 

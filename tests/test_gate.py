@@ -21,7 +21,8 @@ from agencies.services import membership_ensure
 from audit.models import AccessEntry, AuditEntry
 from cases.models import Consultation
 from cases.services import consultation_log, plan_create
-from consent.gate import Basis, record_access
+from consent import gate
+from consent.gate import Basis
 from consent.models import EmergencyDisclosure
 from consent.services import (
     consent_record,
@@ -33,6 +34,8 @@ from consent.services import (
 from referrals.models import Referral
 from referrals.services import referral_accept, referral_draft, referral_send
 from tests.conftest import login_as, make_user, viewer_for
+
+LIVE = gate.Context.LIVE_VIEW
 
 BASIC, CONSULTATION, HEALTH, PLAN = "basic", "consultation", "health", "plan"
 
@@ -85,7 +88,7 @@ def link(tanaka, suzuki, client, jiritsu_b, categories=(BASIC, CONSULTATION)):
 
 
 def live(client, record):
-    return client.get(reverse("cases:shared_record", args=[record.public_id]))
+    return client.get(reverse("referrals:shared_record", args=[record.public_id]))
 
 
 def section(html: str, category: str) -> str:
@@ -130,7 +133,7 @@ class TestLiveView:
         assert entry.basis == Basis.CONSENT
         assert entry.categories == [BASIC, CONSULTATION]
         assert HEALTH in entry.withheld
-        assert entry.page == "cases:shared_record"
+        assert entry.page == "referrals:shared_record"
 
     def test_withdrawal_shows_only_placeholders_on_the_next_request(
         self, client, tanaka, suzuki, yamamoto_case, jiritsu_b
@@ -233,7 +236,7 @@ class TestLiveView:
             .order_by("id")
             .values_list("outcome", "page")
         )
-        assert pages == [("denied", "cases:shared_record"), ("denied", "cases:client")]
+        assert pages == [("denied", "referrals:shared_record"), ("denied", "cases:client")]
 
     def test_the_holder_is_sent_to_its_own_page_and_nothing_is_logged(
         self, client, tanaka, yamamoto_case
@@ -371,7 +374,7 @@ class TestEmergencyDisclosure:
         emergency_end(viewer=viewer_for(tanaka), disclosure=disclosure)
 
         assert live(client, yamamoto_case.client).status_code == 404
-        assert not record_access(viewer=viewer_for(sato), client=yamamoto_case.client).any
+        assert not gate.decide(viewer_for(sato), yamamoto_case.client, context=LIVE).any
 
     def test_only_a_supervisor_of_the_holding_agency_reviews_it_once(
         self, tanaka, takahashi, suzuki, yamamoto_case, jiritsu_b
@@ -446,7 +449,7 @@ class TestEmergencyDisclosure:
         # Shown now: flagged on the page, the disclosure itself in its section when opened.
         assert 'data-flag="emergency"' in page.content.decode()
         section = client.get(
-            reverse("cases:client_emergencies", args=[yamamoto_case.client.public_id])
+            reverse("consent:client_emergencies", args=[yamamoto_case.client.public_id])
         )
         assert str(disclosure.public_id) in section.content.decode()
 

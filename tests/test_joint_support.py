@@ -235,6 +235,15 @@ class TestWhenItApplies:
     def test_a_tsunagi_has_no_joint_support_page(
         self, client, tanaka, suzuki, yamamoto_case, jiritsu_b, consent
     ):
+        # A つなぎ needs a consent given for a つなぎ (the fixture's is for joint support).
+        consent_record(
+            viewer=viewer_for(tanaka),
+            client=yamamoto_case.client,
+            recipient=jiritsu_b,
+            purpose="referral",
+            categories=[DataCategory.BASIC, DataCategory.CONSULTATION, DataCategory.PLAN],
+            method="written",
+        )
         tsunagi = referral_accept(
             viewer=viewer_for(suzuki),
             referral=send(tanaka, yamamoto_case.client, jiritsu_b, kind="tsunagi"),

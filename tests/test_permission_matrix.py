@@ -100,12 +100,12 @@ MATRIX = {
     "cases:client_timeline": (a("client_id"), STATION_A_CLIENT),
     # The client page's sections that load when opened (the access log is empty for all but
     # the holding agency's supervisors)
-    "cases:client_consents": (a("client_id"), STATION_A_CLIENT),
-    "cases:client_emergencies": (a("client_id"), STATION_A_CLIENT),
-    "cases:client_councils": (a("client_id"), STATION_A_CLIENT),
+    "consent:client_consents": (a("client_id"), STATION_A_CLIENT),
+    "consent:client_emergencies": (a("client_id"), STATION_A_CLIENT),
+    "councils:client_councils": (a("client_id"), STATION_A_CLIENT),
     "cases:client_access_log": (a("client_id"), STATION_A_CLIENT),
     "cases:client_supporters": (a("client_id"), STATION_A_CLIENT),
-    "cases:client_referrals": (a("client_id"), STATION_A_CLIENT),
+    "referrals:client_referrals": (a("client_id"), STATION_A_CLIENT),
     "cases:client_case_history": (a("client_id"), STATION_A_CLIENT),
     "cases:client_first_contact": (a("client_id"), POST_ONLY),
     "cases:household_edit": (a("client_id"), STATION_A_CLIENT),
@@ -163,7 +163,7 @@ MATRIX = {
     "consent:emergency_end": (a("emergency_id"), POST_ONLY),
     # The live view: the holder is sent to its own page; 自立相談 B, linked by the accepted
     # joint referral, sees what the consent covers (and the emergency disclosure)
-    "cases:shared_record": (
+    "referrals:shared_record": (
         a("client_id"),
         row(LOGIN, REDIRECT, REDIRECT, *[NOT_FOUND] * 2, OK, NOT_FOUND),
     ),

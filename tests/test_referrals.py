@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from cases.services import household_save
-from consent.gate import may_share
+from consent import gate
 from consent.models import DataCategory
 from consent.services import consent_record, consent_withdraw
 from referrals.models import ConfirmationRecord, ProvisionRecord, Referral, Status
@@ -148,7 +148,12 @@ class TestAccepting:
         sent.refresh_from_db()
         assert sent.status == Status.SENT
         assert not ConfirmationRecord.objects.exists()
-        assert not may_share(client=sent.client, recipient=sent.to_agency, category=BASIC)
+        assert not gate.may_pass(
+            client=sent.client,
+            recipient=sent.to_agency,
+            purpose=sent.consent_purpose,
+            category=BASIC,
+        )
 
     def test_it_is_complete_only_after_the_first_interview(self, suzuki, sent):
         accepted = referral_accept(viewer=viewer_for(suzuki), referral=sent)

@@ -83,7 +83,7 @@ def test_the_demo_links_two_agencies_so_the_live_view_shows_placeholders(var_dir
     ogawa = Client.objects.get(full_name="小川 さくら", agency__kind=AgencyKind.HIKIKOMORI_STATION)
     login_as(client, User.objects.get(username="suzuki"))
 
-    response = client.get(reverse("cases:shared_record", args=[ogawa.public_id]))
+    response = client.get(reverse("referrals:shared_record", args=[ogawa.public_id]))
 
     html = response.content.decode()
     assert response.status_code == 200

@@ -290,7 +290,7 @@ def present(body: str, *strings: str) -> list[str]:
 
 
 def test_the_linked_agencies_live_view_shows_only_placeholders_on_the_next_request(world, browsers):
-    url = reverse("cases:shared_record", args=[world["client"].public_id])
+    url = reverse("referrals:shared_record", args=[world["client"].public_id])
     for name in ("mori", "hayashi"):
         before = page(browsers[name], url)
         assert live_sections(before)[CONSULTATION] == "consent"
@@ -312,7 +312,7 @@ def test_the_linked_agencies_live_view_shows_only_placeholders_on_the_next_reque
 def test_the_council_and_the_emergency_bases_are_not_touched_by_a_withdrawal(world, browsers):
     """C sees what the 支援会議 shares and U what the emergency disclosure does, before and
     after: a withdrawn consent was never their basis, and 相談内容 and プラン never reach them."""
-    url = reverse("cases:shared_record", args=[world["client"].public_id])
+    url = reverse("referrals:shared_record", args=[world["client"].public_id])
     session_url = reverse("councils:session", args=[world["session"].public_id])
     expected = {
         "ikeda": {BASIC: "council", HOUSEHOLD: "council"},
@@ -510,7 +510,7 @@ def test_pages_that_follow_todays_consent_are_never_kept_by_a_browser(world, bro
     the 支援会議 page (what they show follows today's consent or sharing) tell browsers and
     proxies to keep no copy."""
     for name, url in (
-        ("mori", reverse("cases:shared_record", args=[world["client"].public_id])),
+        ("mori", reverse("referrals:shared_record", args=[world["client"].public_id])),
         ("shimizu", reverse("referrals:detail", args=[world["referrals"]["N"].public_id])),
         ("mori", reverse("referrals:detail", args=[world["referrals"]["L"].public_id])),
         ("ikeda", reverse("councils:session", args=[world["session"].public_id])),

@@ -20,6 +20,7 @@ from .caseload import (
 )
 from .clients import (
     ClientFlags,
+    client_access_log,
     client_cases,
     client_page_cases,
     client_page_flags,
@@ -37,14 +38,13 @@ from .pickers import (
 )
 from .plans import PlanChanges, case_plan_summary, case_plans, plan_changes, plan_get
 from .scope import case_get, case_scope, client_get, client_scope, consultation_get, in_client_scope
-from .shared_record import SharedRecord, SharedSection, shared_record_get
 from .timeline import (
-    TIMELINE_ENTRY_KINDS,
-    TIMELINE_KIND_CHOICES,
-    TIMELINE_KINDS,
     TIMELINE_PAGE_SIZE,
     TimelineEntry,
     client_timeline,
+    timeline_entry_kinds,
+    timeline_kind_choices,
+    timeline_kinds,
 )
 from .visits import (
     NO_CONTACT_NOTE_AFTER,
@@ -65,9 +65,6 @@ __all__ = [
     "MIDDLE_AGED_CHILD_AGE",
     "NO_CONTACT_NOTE_AFTER",
     "OLDER_PARENT_AGE",
-    "TIMELINE_ENTRY_KINDS",
-    "TIMELINE_KINDS",
-    "TIMELINE_KIND_CHOICES",
     "TIMELINE_PAGE_SIZE",
     "CaseloadCounts",
     "CaseloadRow",
@@ -75,8 +72,6 @@ __all__ = [
     "HouseholdView",
     "PlanChanges",
     "RecentVisits",
-    "SharedRecord",
-    "SharedSection",
     "TimelineEntry",
     "case_get",
     "case_plan_summary",
@@ -84,6 +79,7 @@ __all__ = [
     "case_scope",
     "caseload",
     "caseload_counts",
+    "client_access_log",
     "client_assignments",
     "client_cases",
     "client_get",
@@ -107,10 +103,12 @@ __all__ = [
     "plan_agencies_to_pick",
     "plan_changes",
     "plan_get",
-    "shared_record_get",
     "supporter_assignment_get",
     "supporter_assignments",
     "supporter_own_visits",
+    "timeline_entry_kinds",
+    "timeline_kind_choices",
+    "timeline_kinds",
     "urgent_visit_get",
     "urgent_visits",
     "visits_without_contact_in_a_row",

@@ -8,13 +8,13 @@ from datetime import date
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
-from agencies.permissions import Viewer
-from consent.models import EmergencyDisclosure
+from agencies.permissions import Viewer, is_supervisor_of
+from audit.models import AccessEntry
 from core.japanese import search_key
 from core.pagination import KeysetPage, keyset_page
 
+from ..extensions import flags
 from ..models import Case, CaseTopic, Client, HomeVisit, Stage, StageMove, Topic
 from .scope import case_scope, client_scope
 
@@ -127,10 +127,17 @@ def client_page_cases(*, viewer: Viewer, client: Client) -> list[Case]:
 
 @dataclass(frozen=True)
 class ClientFlags:
-    """What must catch the eye on the client page while its sections are still closed."""
+    """What must catch the eye on the client page while its sections are still closed: urgent
+    visits nobody has acknowledged, and the flags the apps above register
+    (``cases.extensions.register_flag``: emergency disclosures running now), by name."""
 
-    urgent_visits: int  # urgent visits nobody has acknowledged
-    active_emergencies: int  # emergency disclosures sharing the record right now
+    counts: dict[str, int]
+
+    def __getattr__(self, name: str) -> int:
+        try:
+            return self.__dict__["counts"][name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 def client_page_flags(*, viewer: Viewer, client: Client) -> ClientFlags:
@@ -148,19 +155,28 @@ def client_page_flags(*, viewer: Viewer, client: Client) -> ClientFlags:
             0,
         )
 
-    now = timezone.now()
+    counted = {
+        "urgent_visits": HomeVisit.objects.filter(is_urgent=True, acknowledged_at__isnull=True),
+        **{flag.name: flag.rows() for flag in flags()},
+    }
     row = (
         client_scope(viewer=viewer)
         .filter(pk=client.pk)
-        .values_list(
-            count(HomeVisit.objects.filter(is_urgent=True, acknowledged_at__isnull=True)),
-            count(
-                EmergencyDisclosure.objects.filter(
-                    disclosed_at__lte=now, expires_at__gt=now
-                ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=now))
-            ),
-        )
+        .values_list(*(count(rows) for rows in counted.values()))
         .first()
     )
-    urgent, emergencies = row or (0, 0)
-    return ClientFlags(urgent_visits=urgent, active_emergencies=emergencies)
+    return ClientFlags(counts=dict(zip(counted, row or [0] * len(counted), strict=True)))
+
+
+def client_access_log(
+    *, viewer: Viewer, client: Client, limit: int = 30
+) -> list[AccessEntry] | None:
+    """ "Who looked at this client": the latest looks from outside the holding agency and the
+    refused attempts, for the holding agency's supervisors only (None for anyone else)."""
+    if not is_supervisor_of(viewer, client.agency_id):
+        return None
+    return list(
+        AccessEntry.objects.filter(client=client)
+        .select_related("user", "agency")
+        .order_by("-at", "-id")[:limit]
+    )

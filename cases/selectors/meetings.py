@@ -6,7 +6,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 
 from agencies.permissions import Viewer
-from consent.gate import log_denied_attempt
+from audit.access_log import log_refused_attempt
 
 from ..models import Client, Meeting, MeetingCase
 from ..permissions import can_work_with_clients
@@ -49,6 +49,6 @@ def meeting_get(*, viewer: Viewer, public_id: UUID) -> Meeting:
         for client in Client.objects.filter(
             cases__meeting_items__meeting__public_id=public_id
         ).distinct():
-            log_denied_attempt(viewer=viewer, client=client)
+            log_refused_attempt(viewer=viewer, client=client)
         raise Http404
     return meeting

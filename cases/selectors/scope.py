@@ -10,7 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from agencies.permissions import Viewer
-from consent.gate import log_denied_attempt
+from audit.access_log import log_refused_attempt
 
 from ..models import Case, Client, Consultation, ConsultationRevision
 from ..permissions import can_work_with_clients
@@ -43,7 +43,7 @@ def _refused(viewer: Viewer, clients: QuerySet[Client]) -> NoReturn:
     exists (we do not confirm that it does)."""
     client = clients.first()
     if client is not None:
-        log_denied_attempt(viewer=viewer, client=client)
+        log_refused_attempt(viewer=viewer, client=client)
     raise Http404
 
 

@@ -1,5 +1,6 @@
 """A client's timeline: every kind of entry (consultations, stage moves, plans and reviews,
-meetings, home visits, consents, referrals, the first contact) newest first, in keyset pages.
+meetings, home visits, the first contact, and what the apps above cases register: consents,
+referrals) newest first, in keyset pages.
 """
 
 from dataclasses import dataclass
@@ -24,10 +25,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.permissions import Viewer
-from consent.models import Consent
 from core.pagination import KeysetPage, cursor_for, cursor_values, rows_after
-from referrals.models import Referral
 
+from ..extensions import TimelineSource, timeline_sources
 from ..models import (
     Client,
     Consultation,
@@ -44,40 +44,152 @@ from .scope import client_scope
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    kind: str  # one of TIMELINE_ENTRY_KINDS
+    kind: str  # one of timeline_entry_kinds()
     day: date
     at: object  # for ordering within a day
     obj: object
 
 
-TIMELINE_KIND_CHOICES = [
-    ("consultation", _("Consultations")),
-    ("stage", _("Stage moves")),
-    ("plan", _("Plans and reviews")),
-    ("meeting", _("Meetings")),
-    ("visit", _("Home visits")),
-    ("consent", _("Consents")),
-    ("referral", _("Referrals")),
-    ("first_contact", _("First contact")),
-]
-TIMELINE_KINDS = tuple(kind for kind, _label in TIMELINE_KIND_CHOICES)
-# What each filter shows: a plan brings its reviews, a consent its withdrawal.
-_TIMELINE_ENTRY_KINDS = {
-    "consultation": ("consultation",),
-    "stage": ("stage",),
-    "plan": ("plan", "review"),
-    "meeting": ("meeting",),
-    "visit": ("visit",),
-    "consent": ("consent", "consent_withdrawn"),
-    "referral": ("referral",),
-    "first_contact": ("first_contact",),
-}
-TIMELINE_ENTRY_KINDS = frozenset(k for kinds in _TIMELINE_ENTRY_KINDS.values() for k in kinds)
+def _in_case_scope(client: Client, scope: QuerySet) -> Q:
+    return Q(case__client=client, case__client__in=scope)
+
+
+def _consultations(client, scope, pks):
+    return (
+        Consultation.objects.filter(_in_case_scope(client, scope), pk__in=pks)
+        .select_related("family_member", "partner_agency")
+        .annotate(
+            revision_count=Coalesce(
+                Subquery(
+                    ConsultationRevision.objects.filter(consultation=OuterRef("pk"))
+                    .order_by()
+                    .values("consultation")
+                    .annotate(n=Count("id"))
+                    .values("n")
+                ),
+                0,
+            ),
+            staff_names=ArraySubquery(
+                Consultation.staff.through.objects.filter(consultation=OuterRef("pk"))
+                .order_by("id")
+                .values("user__full_name")
+            ),
+        )
+    )
+
+
+def _local_day(field: str):
+    return TruncDate(field, tzinfo=timezone.get_current_timezone())
+
+
+# The entries cases records itself; the apps above add theirs (cases.extensions).
+CASES_SOURCES = (
+    TimelineSource(
+        "consultation",
+        "consultation",
+        _("Consultations"),
+        rows=lambda client, scope: (
+            Consultation.objects.filter(_in_case_scope(client, scope)),
+            F("occurred_on"),
+            F("created_at"),
+        ),
+        fetch=_consultations,
+    ),
+    TimelineSource(
+        "stage",
+        "stage",
+        _("Stage moves"),
+        rows=lambda client, scope: (
+            StageMove.objects.filter(_in_case_scope(client, scope)),
+            F("moved_on"),
+            F("moved_at"),
+        ),
+        fetch=lambda client, scope, pks: StageMove.objects.filter(
+            _in_case_scope(client, scope), pk__in=pks
+        ).select_related("moved_by"),
+    ),
+    TimelineSource(
+        "plan",
+        "plan",
+        _("Plans and reviews"),
+        rows=lambda client, scope: (
+            Plan.objects.filter(_in_case_scope(client, scope)),
+            Coalesce("agreed_on", _local_day("created_at")),
+            F("created_at"),
+        ),
+        fetch=lambda client, scope, pks: Plan.objects.filter(
+            _in_case_scope(client, scope), pk__in=pks
+        ).select_related("created_by", "approved_at"),
+    ),
+    TimelineSource(
+        "review",
+        "plan",
+        _("Plans and reviews"),
+        rows=lambda client, scope: (
+            PlanReview.objects.filter(plan__case__client=client, plan__case__client__in=scope),
+            F("reviewed_on"),
+            F("created_at"),
+        ),
+        fetch=lambda client, scope, pks: PlanReview.objects.filter(
+            plan__case__client=client, plan__case__client__in=scope, pk__in=pks
+        ).select_related("plan", "reviewed_by"),
+    ),
+    TimelineSource(
+        "meeting",
+        "meeting",
+        _("Meetings"),
+        rows=lambda client, scope: (
+            MeetingCase.objects.filter(_in_case_scope(client, scope)),
+            F("meeting__held_on"),
+            F("meeting__created_at"),
+        ),
+        fetch=lambda client, scope, pks: MeetingCase.objects.filter(
+            _in_case_scope(client, scope), pk__in=pks
+        ).select_related("meeting", "plan"),
+    ),
+    TimelineSource(
+        "visit",
+        "visit",
+        _("Home visits"),
+        rows=lambda client, scope: (
+            HomeVisit.objects.filter(client=client, client__in=scope),
+            F("visited_on"),
+            F("created_at"),
+        ),
+        fetch=lambda client, scope, pks: HomeVisit.objects.filter(
+            client=client, client__in=scope, pk__in=pks
+        ).select_related("supporter"),
+    ),
+)
+# A first contact is the client row itself, for the holding agency only; it sorts last.
+FIRST_CONTACT = ("first_contact", _("First contact"))
+
 TIMELINE_PAGE_SIZE = 20
 # Newest first; within a day by when it was written; kind and id make the order total.
 _TIMELINE_ORDERING = ["-t_day", "-t_at", "-t_kind", "-t_id"]
 # A first contact has no moment of its own: it sorts last within its day.
 _NO_MOMENT = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _sources() -> list[TimelineSource]:
+    return [*CASES_SOURCES, *timeline_sources()]
+
+
+def timeline_kind_choices() -> list[tuple[str, str]]:
+    """The timeline's filters, in the order shown: cases' own, the registered ones, then the
+    first contact."""
+    choices: dict[str, str] = {}
+    for source in _sources():
+        choices.setdefault(source.filter_kind, source.filter_label)
+    return [*choices.items(), FIRST_CONTACT]
+
+
+def timeline_kinds() -> tuple[str, ...]:
+    return tuple(kind for kind, _label in timeline_kind_choices())
+
+
+def timeline_entry_kinds() -> frozenset[str]:
+    return frozenset([*(source.kind for source in _sources()), FIRST_CONTACT[0]])
 
 
 def _timeline_cursor(cursor: str | None) -> list | None:
@@ -90,7 +202,7 @@ def _timeline_cursor(cursor: str | None) -> list | None:
         typed = [date.fromisoformat(day), datetime.fromisoformat(at), str(kind), int(pk)]
     except (TypeError, ValueError):
         return None
-    return typed if typed[2] in TIMELINE_ENTRY_KINDS and typed[1].tzinfo else None
+    return typed if typed[2] in timeline_entry_kinds() and typed[1].tzinfo else None
 
 
 def _timeline_rows(queryset: QuerySet, kind: str, *, day, at, after: list | None) -> QuerySet:
@@ -111,125 +223,42 @@ def _timeline_sources(viewer: Viewer, client: Client, kinds: tuple[str, ...]) ->
     the same query: a client object that did not come from client_get still shows nothing the
     viewer may not see."""
     scope = client_scope(viewer=viewer)
-    in_scope = Q(case__client=client, case__client__in=scope)
-    local_day = TruncDate("created_at", tzinfo=timezone.get_current_timezone())
-    sent = Coalesce("sent_at", "created_at")
+    wanted = set(kinds)
     sources = {
-        "consultation": (Consultation.objects.filter(in_scope), F("occurred_on"), F("created_at")),
-        "stage": (StageMove.objects.filter(in_scope), F("moved_on"), F("moved_at")),
-        "plan": (
-            Plan.objects.filter(in_scope),
-            Coalesce("agreed_on", local_day),
-            F("created_at"),
-        ),
-        "review": (
-            PlanReview.objects.filter(plan__case__client=client, plan__case__client__in=scope),
-            F("reviewed_on"),
-            F("created_at"),
-        ),
-        "meeting": (
-            MeetingCase.objects.filter(in_scope),
-            F("meeting__held_on"),
-            F("meeting__created_at"),
-        ),
-        "visit": (
-            HomeVisit.objects.filter(client=client, client__in=scope),
-            F("visited_on"),
-            F("created_at"),
-        ),
-        "consent": (
-            Consent.objects.filter(client=client, client__in=scope),
-            F("obtained_on"),
-            F("created_at"),
-        ),
-        "consent_withdrawn": (
-            Consent.objects.filter(client=client, client__in=scope, withdrawn_by__isnull=False),
-            F("ended_on"),
-            F("created_at"),
-        ),
-        "referral": (
-            Referral.objects.filter(
-                Q(client=client) | Q(receiving_client=client),
-                Q(client__in=scope) | Q(receiving_client__in=scope),
-            ),
-            TruncDate(sent, tzinfo=timezone.get_current_timezone()),
-            sent,
-        ),
+        source.kind: source.rows(client, scope)
+        for source in _sources()
+        if source.filter_kind in wanted
     }
-    if holds_client(viewer, client):
-        sources["first_contact"] = (
+    if FIRST_CONTACT[0] in wanted and holds_client(viewer, client):
+        sources[FIRST_CONTACT[0]] = (
             scope.filter(pk=client.pk, first_direct_contact_on__isnull=False),
             F("first_direct_contact_on"),
             Value(_NO_MOMENT),
         )
-    wanted = {entry for kind in kinds for entry in _TIMELINE_ENTRY_KINDS.get(kind, ())}
-    return {kind: source for kind, source in sources.items() if kind in wanted}
+    return sources
 
 
 def _timeline_objects(viewer: Viewer, client: Client, ids: dict[str, list[int]]) -> dict:
     """{(kind, id): object} for the rows of one page: one query per kind on the page, each
     joined as its entry shows it (again through the scope)."""
     scope = client_scope(viewer=viewer)
-    in_scope = Q(case__client=client, case__client__in=scope)
-    fetch = {
-        "consultation": lambda pks: (
-            Consultation.objects.filter(in_scope, pk__in=pks)
-            .select_related("family_member", "partner_agency")
-            .annotate(
-                revision_count=Coalesce(
-                    Subquery(
-                        ConsultationRevision.objects.filter(consultation=OuterRef("pk"))
-                        .order_by()
-                        .values("consultation")
-                        .annotate(n=Count("id"))
-                        .values("n")
-                    ),
-                    0,
-                ),
-                staff_names=ArraySubquery(
-                    Consultation.staff.through.objects.filter(consultation=OuterRef("pk"))
-                    .order_by("id")
-                    .values("user__full_name")
-                ),
-            )
-        ),
-        "stage": lambda pks: StageMove.objects.filter(in_scope, pk__in=pks).select_related(
-            "moved_by"
-        ),
-        "plan": lambda pks: Plan.objects.filter(in_scope, pk__in=pks).select_related(
-            "created_by", "approved_at"
-        ),
-        "review": lambda pks: PlanReview.objects.filter(
-            plan__case__client=client, plan__case__client__in=scope, pk__in=pks
-        ).select_related("plan", "reviewed_by"),
-        "meeting": lambda pks: MeetingCase.objects.filter(in_scope, pk__in=pks).select_related(
-            "meeting", "plan"
-        ),
-        "visit": lambda pks: HomeVisit.objects.filter(
-            client=client, client__in=scope, pk__in=pks
-        ).select_related("supporter"),
-        "consent": lambda pks: Consent.objects.filter(
-            client=client, client__in=scope, pk__in=pks
-        ).select_related("recipient", "obtained_by", "withdrawn_by"),
-        "referral": lambda pks: Referral.objects.filter(
-            Q(client=client) | Q(receiving_client=client),
-            Q(client__in=scope) | Q(receiving_client__in=scope),
-            pk__in=pks,
-        ).select_related("from_agency", "to_agency"),
-    }
-    # A consent and its withdrawal are one row, fetched once.
-    ids = dict(ids)
-    if withdrawn := ids.pop("consent_withdrawn", None):
-        ids["consent"] = [*ids.get("consent", []), *withdrawn]
-    objects: dict[tuple[str, int], object] = {}
+    by_kind = {source.kind: source for source in _sources()}
+    # Kinds fetched with another's rows (a consent and its withdrawal are one row, fetched once).
+    wanted: dict[str, set[int]] = {}
     for kind, pks in ids.items():
-        if kind == "first_contact":
+        source = by_kind.get(kind)
+        fetched_as = source.fetched_with if source and source.fetched_with else kind
+        wanted.setdefault(fetched_as, set()).update(pks)
+    objects: dict[tuple[str, int], object] = {}
+    for kind, pks in wanted.items():
+        if kind == FIRST_CONTACT[0]:
             objects[(kind, client.pk)] = client
             continue
-        for obj in fetch[kind](pks):
+        aliases = [k for k, s in by_kind.items() if s.fetched_with == kind]
+        for obj in by_kind[kind].fetch(client, scope, sorted(pks)):
             objects[(kind, obj.pk)] = obj
-            if kind == "consent":
-                objects[("consent_withdrawn", obj.pk)] = obj
+            for alias in aliases:
+                objects[(alias, obj.pk)] = obj
     return objects
 
 
@@ -237,7 +266,7 @@ def client_timeline(
     *,
     viewer: Viewer,
     client: Client,
-    kinds: tuple[str, ...] = TIMELINE_KINDS,
+    kinds: tuple[str, ...] | None = None,
     cursor: str | None = None,
     size: int = TIMELINE_PAGE_SIZE,
 ) -> KeysetPage:
@@ -248,6 +277,7 @@ def client_timeline(
     on the page fetches what the entries show.
     """
     after = _timeline_cursor(cursor)
+    kinds = timeline_kinds() if kinds is None else kinds
     parts = [
         _timeline_rows(rows, kind, day=day, at=at, after=after)[: size + 1]
         for kind, (rows, day, at) in _timeline_sources(viewer, client, kinds).items()

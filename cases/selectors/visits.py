@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 
 from agencies.permissions import Viewer
-from consent.gate import log_denied_attempt
+from audit.access_log import log_refused_attempt
 
 from ..models import Client, HomeVisit, SupporterAssignment
 from ..permissions import is_supporter
@@ -95,7 +95,7 @@ def urgent_visit_get(*, viewer: Viewer, public_id: UUID) -> HomeVisit:
     if visit is None:
         found = visits.first()
         if found is not None:
-            log_denied_attempt(viewer=viewer, client=found.client)
+            log_refused_attempt(viewer=viewer, client=found.client)
         raise Http404
     return visit
 

@@ -19,19 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.permissions import is_supervisor_of
-from audit.selectors import client_access_log
-from consent.selectors import client_consents, client_emergency_disclosures
 from core.forms import add_service_errors
-from councils.selectors import agenda_items_for_client
-from referrals.selectors import referral_list_for_client
 
 from ..forms.cases import StageMoveForm
 from ..forms.clients import ClientForm, ClientSearchForm, FirstContactForm, client_pick_label
 from ..permissions import can_work_with_clients
 from ..selectors import (
-    TIMELINE_KIND_CHOICES,
-    TIMELINE_KINDS,
     case_plan_summary,
+    client_access_log,
     client_assignments,
     client_cases,
     client_get,
@@ -39,6 +34,8 @@ from ..selectors import (
     client_page_flags,
     client_visits,
     household_view,
+    timeline_kind_choices,
+    timeline_kinds,
 )
 from ..selectors import (
     client_search as client_search_selector,
@@ -173,8 +170,9 @@ def client_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 def _timeline_kinds(request: HttpRequest) -> tuple[str, ...]:
-    kinds = tuple(k for k in request.GET.getlist("kind") if k in TIMELINE_KINDS)
-    return kinds or TIMELINE_KINDS
+    known = timeline_kinds()
+    kinds = tuple(k for k in request.GET.getlist("kind") if k in known)
+    return kinds or known
 
 
 PAGE = "cases/client_detail.html"
@@ -200,7 +198,7 @@ def client_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "shows_access_log": is_supervisor_of(request.viewer, client.agency_id),
         "timeline_kinds": _timeline_kinds(request),
         "timeline_params": _timeline_params(request),
-        "timeline_kind_choices": TIMELINE_KIND_CHOICES,
+        "timeline_kind_choices": timeline_kind_choices(),
         "stage_form": StageMoveForm() if open_case else None,
     }
     return render(request, PAGE, context)
@@ -221,52 +219,19 @@ def client_timeline(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return render(request, f"{PAGE}#{partial}", context)
 
 
-def _section(request: HttpRequest, public_id: UUID, partial: str, read) -> HttpResponse:
+def client_section(request: HttpRequest, public_id: UUID, partial: str, read) -> HttpResponse:
     """One section of the client page: the client through ``client_get`` (scope and refusal
-    logged as on the page), then ``read(viewer, client)`` for what the section shows."""
+    logged as on the page), then ``read(viewer, client)`` for what the section shows, rendered
+    as the page's ``partial``. The apps above cases serve their sections through this too."""
     client = client_get(viewer=request.viewer, public_id=public_id)
     context = {"client": client, **read(request.viewer, client)}
     return render(request, f"{PAGE}#{partial}", context)
 
 
 @require_GET
-def client_consents_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    return _section(
-        request,
-        public_id,
-        "consents",
-        lambda viewer, client: {"consents": client_consents(viewer=viewer, client=client)},
-    )
-
-
-@require_GET
-def client_emergencies_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    return _section(
-        request,
-        public_id,
-        "emergencies",
-        lambda viewer, client: {
-            "emergencies": client_emergency_disclosures(viewer=viewer, client=client)
-        },
-    )
-
-
-@require_GET
-def client_councils_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    return _section(
-        request,
-        public_id,
-        "councils",
-        lambda viewer, client: {
-            "council_items": agenda_items_for_client(viewer=viewer, client=client)
-        },
-    )
-
-
-@require_GET
 def client_access_log_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The holding agency's supervisors see it; for anyone else on the record it is empty."""
-    return _section(
+    return client_section(
         request,
         public_id,
         "access_log",
@@ -276,25 +241,13 @@ def client_access_log_section(request: HttpRequest, public_id: UUID) -> HttpResp
 
 @require_GET
 def client_supporters_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    return _section(
+    return client_section(
         request,
         public_id,
         "supporters",
         lambda viewer, client: {
             "assignments": client_assignments(viewer=viewer, client=client),
             "recent_visits": client_visits(viewer=viewer, client=client),
-        },
-    )
-
-
-@require_GET
-def client_referrals_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    return _section(
-        request,
-        public_id,
-        "referrals",
-        lambda viewer, client: {
-            "referrals": referral_list_for_client(viewer=viewer, client=client)
         },
     )
 
@@ -307,7 +260,7 @@ def client_case_history_section(request: HttpRequest, public_id: UUID) -> HttpRe
         cases = client_cases(viewer=viewer, client=client)
         return {"cases": cases, "open_case": next((c for c in cases if c.is_open), None)}
 
-    return _section(request, public_id, "case_history", read)
+    return client_section(request, public_id, "case_history", read)
 
 
 @require_POST

@@ -33,7 +33,7 @@ STATUS_WEIGHTS = {
         Status.COMPLETED,
         69,
     ),
-    ReferralType.JOINT: (
+    ReferralType.JOINT_SUPPORT: (
         [Status.DRAFT, Status.SENT, Status.ACCEPTED, Status.DECLINED, Status.WITHDRAWN],
         [2, 8, 10, 5, 3],
         Status.IN_SUPPORT,
@@ -85,7 +85,8 @@ class Sharing(Base):
             ReferralType.TSUNAGI
             if forced
             else rng.choices(
-                [ReferralType.TSUNAGI, ReferralType.JOINT, ReferralType.INTRODUCTION], [65, 15, 20]
+                [ReferralType.TSUNAGI, ReferralType.JOINT_SUPPORT, ReferralType.INTRODUCTION],
+                [65, 15, 20],
             )[0]
         )
         statuses, weights, done, done_weight = STATUS_WEIGHTS[kind]
@@ -120,7 +121,7 @@ class Sharing(Base):
             obtained_on = sent_on - timedelta(days=randint(rng, 0, 10))
             t["consent"].rows.append((
                 t["consent"].next_id(), consent_public_id, client_id, to.id,
-                Purpose.JOINT_SUPPORT if kind == ReferralType.JOINT else Purpose.REFERRAL,
+                Purpose.JOINT_SUPPORT if kind == ReferralType.JOINT_SUPPORT else Purpose.TSUNAGI,
                 _json(categories), pick(rng, CONSENTMETHOD_VALUES), "", GivenBy.CLIENT, "",
                 worker.user_id, obtained_on, obtained_on + timedelta(days=365), "",
                 self._at(obtained_on, 10),
@@ -222,7 +223,7 @@ class Sharing(Base):
         shown = _json(categories)
         until = min(self.now, answered_at + timedelta(days=365))
         span = max(int((until - answered_at).total_seconds()), 1)
-        path = f"/cases/clients/{client_row[1]}/shared/"
+        path = f"/referrals/partner-record/{client_row[1]}/"
         for _ in range(randint(rng, 15, 50)):
             at = answered_at + timedelta(seconds=int(rng.random() * span))
             if rng.random() < 0.7:
@@ -231,7 +232,7 @@ class Sharing(Base):
                 viewer, agency_id, client_id = pick(rng, sender.workers), sender.id, receiving_id
             access.rows.append((
                 access.next_id(), at, viewer.user_id, agency_id, client_id, AccessOutcome.SHOWN,
-                Basis.CONSENT, shown, withheld, "cases:shared_record", path,
+                Basis.CONSENT, shown, withheld, "referrals:shared_record", path,
             ))  # fmt: skip
 
     def _denied_look(

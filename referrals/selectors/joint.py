@@ -9,8 +9,10 @@ from django.http import Http404
 
 from agencies.models import Agency, Membership
 from agencies.permissions import Viewer
+from audit.access_log import log_refused_attempt
 from cases.permissions import can_work_with_clients
-from consent.gate import RecordAccess, log_denied_attempt, may_share, open_record
+from consent import gate
+from consent.gate import RecordAccess
 from consent.models import DataCategory
 
 from ..models import JointRole, Referral, ReferralType, SupportPolicy
@@ -85,21 +87,21 @@ def joint_support_get(*, viewer: Viewer, public_id: UUID) -> JointSupport:
     """The joint support page, as the consent gate lets this viewer see it now.
 
     The sending agency holds the record and sees everything. The receiving agency's look goes
-    through ``open_record`` (which also writes it to the access log): the policy and the
-    sender's roles only while the gate allows 支援計画, else a 同意なし placeholder. Nothing is
-    cached: a withdrawal takes effect on the next request."""
+    through the gate (``gate.open``, context ``JOINT_SUPPORT``, which also writes the access
+    log): the policy and the sender's roles only while the gate allows 支援計画, else a 同意なし
+    placeholder. Nothing is cached: a withdrawal takes effect on the next request."""
     referral = (
         Referral.objects.select_related("from_agency", "to_agency", "client", "receiving_client")
-        .filter(public_id=public_id, type=ReferralType.JOINT)
+        .filter(public_id=public_id, type=ReferralType.JOINT_SUPPORT)
         .first()
     )
     if referral is None:
         raise Http404
     if not can_see_joint_support(viewer, referral):
-        log_denied_attempt(viewer=viewer, client=referral.client)
+        log_refused_attempt(viewer=viewer, client=referral.client)
         raise Http404
     side = side_of(viewer, referral)
-    access = open_record(viewer=viewer, client=referral.client)
+    access = gate.open(viewer, referral.client, context=gate.Context.JOINT_SUPPORT)
     shown = access.allows(JOINT_CATEGORY)
     roles = list(
         JointRole.objects.filter(referral=referral)
@@ -119,8 +121,11 @@ def joint_support_get(*, viewer: Viewer, public_id: UUID) -> JointSupport:
             .select_related("created_by", "agency")
             .order_by("created_at", "id")
         )
-    consent_in_force = may_share(
-        client=referral.client, recipient=referral.to_agency, category=JOINT_CATEGORY
+    consent_in_force = gate.may_pass(
+        client=referral.client,
+        recipient=referral.to_agency,
+        purpose=referral.consent_purpose,
+        category=JOINT_CATEGORY,
     ).allowed
     return JointSupport(
         referral=referral,

@@ -5,10 +5,11 @@ viewer see it now (the sent categories and the message thread).
 from dataclasses import dataclass
 
 from agencies.permissions import Viewer
-from cases.record_data import RecordSection, record_sections
-from consent.gate import RecordAccess, log_access, open_referral_copy, record_access
-from consent.models import DataCategory
+from consent import gate
+from consent.record_data import RecordSection, record_sections
+from core.records import DataCategory
 
+from ..links import passage
 from ..models import NEEDS_CONSENT, RECEIVED, Referral, ReferralMessage
 from ..permissions import Side, side_of
 
@@ -47,17 +48,8 @@ def _live_thread_access(*, viewer: Viewer, referral: Referral) -> bool:
     the person's consent (or another basis of the gate) covering 相談内容・支援経過 — exactly
     as the partner's live view does. A look it allows is written to the access log on that
     basis (the page's own entry says only "provided")."""
-    live = record_access(viewer=viewer, client=referral.client)
-    decision = live.decision(DataCategory.CONSULTATION)
-    if decision.allowed:
-        log_access(
-            viewer=viewer,
-            client=referral.client,
-            access=RecordAccess(
-                referral.client, {DataCategory.CONSULTATION: decision}, linked=live.linked
-            ),
-        )
-    return decision.allowed
+    access = gate.open(viewer, referral.client, context=gate.Context.REFERRAL_MESSAGE)
+    return access.allows(DataCategory.CONSULTATION)
 
 
 def referral_copy(*, viewer: Viewer, referral: Referral) -> ReferralCopy:
@@ -69,7 +61,9 @@ def referral_copy(*, viewer: Viewer, referral: Referral) -> ReferralCopy:
     sender wrote after acceptance only while the live basis covers 相談内容・支援経過 (a
     withdrawal after acceptance hides them at once; what crossed stays). Its own agency's
     messages it always reads: it wrote them."""
-    access = open_referral_copy(viewer=viewer, referral=referral)
+    access = gate.open(
+        viewer, referral.client, context=gate.Context.REFERRAL_COPY, passage=passage(referral)
+    )
     sections = []
     if referral.type in NEEDS_CONSENT and referral.sent_at is not None:
         sections = record_sections(referral.snapshot, referral.categories, set(access.shown))

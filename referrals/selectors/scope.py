@@ -9,10 +9,10 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from agencies.permissions import Viewer
+from audit.access_log import log_refused_attempt
 from cases.models import Client
 from cases.permissions import can_work_with_clients
 from cases.selectors import in_client_scope
-from consent.gate import log_denied_attempt
 
 from ..models import NEEDS_CONSENT, RECEIVED, Referral, ReferralMessage, ReferralType, Status
 
@@ -56,7 +56,7 @@ def referral_get(*, viewer: Viewer, public_id: UUID) -> Referral:
     if referral is None:
         refused = Referral.objects.filter(public_id=public_id).select_related("client").first()
         if refused is not None:
-            log_denied_attempt(viewer=viewer, client=refused.client)
+            log_refused_attempt(viewer=viewer, client=refused.client)
         raise Http404
     return referral
 

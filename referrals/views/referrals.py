@@ -29,7 +29,7 @@ from agencies.models import Agency
 from cases.models import Client
 from cases.permissions import can_work_with_clients
 from cases.selectors import client_get
-from consent.gate import consented_categories
+from consent import gate
 from consent.models import DataCategory, Purpose
 from core.forms import add_service_errors
 
@@ -43,6 +43,7 @@ from ..forms import (
     ReferralForm,
 )
 from ..models import (
+    CONSENT_PURPOSE,
     NEEDS_CONSENT,
     ConfirmationRecord,
     ProvisionRecord,
@@ -65,10 +66,6 @@ from ..selectors import (
 
 FORM = "referrals/referral_form.html"
 PAGE = "referrals/referral_detail.html"
-CONSENT_PURPOSE = {
-    ReferralType.TSUNAGI: Purpose.REFERRAL,
-    ReferralType.JOINT: Purpose.JOINT_SUPPORT,
-}
 
 
 def _require_client_work(request: HttpRequest) -> None:
@@ -109,7 +106,7 @@ def _consent_url(referral: Referral, covered: dict) -> str:
     query = {
         "next": reverse("referrals:edit", args=[referral.public_id]),
         "recipient": str(referral.to_agency.public_id),
-        "purpose": CONSENT_PURPOSE.get(referral.type, Purpose.REFERRAL),
+        "purpose": referral.consent_purpose or Purpose.TSUNAGI,
         "category": [c for c in referral.categories if c not in covered],
     }
     url = reverse("consent:new", args=[referral.client.public_id])
@@ -134,7 +131,9 @@ def _form_page(request: HttpRequest, client: Client, referral: Referral | None) 
     form = ReferralForm(
         data,
         recipients=_recipients(request, referral),
-        covered_for=lambda agency: consented_categories(client=client, recipient=agency),
+        covered_for=lambda agency, referral_type: gate.consented(
+            client=client, recipient=agency, purpose=CONSENT_PURPOSE.get(referral_type)
+        ),
         recording_consent=recording,
         initial=_initial(request, referral),
     )
@@ -205,7 +204,11 @@ def _detail(
     missing = []
     if sender and referral.status == Status.DRAFT and referral.needs_consent:
         # Shown before sending; referral_send checks it again itself.
-        covered = consented_categories(client=referral.client, recipient=referral.to_agency)
+        covered = gate.consented(
+            client=referral.client,
+            recipient=referral.to_agency,
+            purpose=referral.consent_purpose,
+        )
         missing = [labels[c] for c in referral.categories if c not in covered]
     name = referral.client.full_name if sender else copy.person_name
     context = {

@@ -8,11 +8,12 @@ from uuid import UUID
 from django.http import Http404
 
 from agencies.permissions import Viewer
-from consent.gate import Decision, RecordAccess, open_record
-from consent.models import DataCategory
+from cases.models import Client
+from core.records import DataCategory
 
-from ..models import Client
-from ..record_data import RecordSection, record_data, record_sections
+from . import gate
+from .gate import Decision, RecordAccess
+from .record_data import RecordSection, record_data, record_sections
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def shared_record_get(*, viewer: Viewer, public_id: UUID) -> SharedRecord:
     )
     if client is None:
         raise Http404
-    access = open_record(viewer=viewer, client=client)
+    access = gate.open(viewer, client, context=gate.Context.LIVE_VIEW)
     if not (access.linked or access.any):
         raise Http404
     shown = set(access.shown)

@@ -1,3 +1,6 @@
+"""The project's own pages, above every app: the start page that sends each role to where its
+day begins, and the health check for the load balancer."""
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse

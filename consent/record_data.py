@@ -1,15 +1,15 @@
-"""A client's record by data category (consent.models.DataCategory): the data, and the rows a
-page shows for it. Used for what crosses with a referral and for a partner's live view; which
-categories a viewer gets is never decided here but by the consent gate."""
+"""A client's record by data category (core.records.DataCategory): which consultation topic
+travels as which category, the data of each category, and the rows a page shows for it. Used
+for what crosses with a referral and for a partner's live view. It sits next to the gate
+because it is half of "what crosses": the gate decides which categories a viewer gets, this
+says what each category holds."""
 
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from consent.models import DataCategory
-
-from .models import (
+from cases.models import (
     Client,
     Consultation,
     ContactPreference,
@@ -23,6 +23,7 @@ from .models import (
     WithdrawalDuration,
     WithdrawalTrigger,
 )
+from core.records import DataCategory
 
 # A topic travels with the category it speaks of, not with 相談内容: knowing that someone
 # came about an illness or abuse is special-care data (心身の状況, 要配慮個人情報: 病歴, 犯罪被害),

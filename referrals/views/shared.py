@@ -7,10 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from cases.views.clients import client_section
 from consent.gate import Basis
-from referrals.selectors import referrals_linking
+from consent.live_view import shared_record_get
 
-from ..selectors import shared_record_get
+from ..selectors import referral_list_for_client, referrals_linking
 
 
 @require_GET
@@ -21,7 +22,7 @@ def shared_record(request: HttpRequest, public_id: UUID) -> HttpResponse:
         return redirect("cases:client", public_id=public_id)
     response = render(
         request,
-        "cases/shared_record.html",
+        "referrals/shared_record.html",
         {
             "record": record,
             "basis_labels": Basis.LABELS,
@@ -32,3 +33,16 @@ def shared_record(request: HttpRequest, public_id: UUID) -> HttpResponse:
     # Nothing of another agency's record may be served from a cache after a withdrawal.
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_GET
+def client_referrals_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The client page's "referrals" section (loads when opened)."""
+    return client_section(
+        request,
+        public_id,
+        "referrals",
+        lambda viewer, client: {
+            "referrals": referral_list_for_client(viewer=viewer, client=client)
+        },
+    )
