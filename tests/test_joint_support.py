@@ -507,10 +507,10 @@ class TestPages:
 
         assert response.status_code == 200
         # 1 session, 2 user, 3 membership + agency, 4 the referral (both agencies, the
-        # sender's client and our own record joined); the gate's open_record: 5 the link
-        # (an accepted つなぎ / 共同支援), 6 the consents to our agency, 7 the 支援会議 agenda
+        # sender's client and our own record joined); gate.open (joint-support context): 5 the
+        # link (an accepted つなぎ / 共同支援), 6 the consents to our agency, 7 the 支援会議 agenda
         # items, 8 the emergency disclosures, 9-11 the access log entry (savepoint, insert,
         # release); 12 the roles (contact joined), 13 the policy versions (agency and author
-        # joined), 14 the consent to us covering the plan (may_share), 15 our roster for the
+        # joined), 14 the consent to us covering the plan (gate.may_pass), 15 our roster for the
         # contact person
         assert len(queries) == 15, "\n".join(q["sql"][:150] for q in queries)
