@@ -17,7 +17,7 @@ from cases.models import Client
 from cases.permissions import can_work_with_clients
 from cases.selectors import in_client_scope
 
-from .models import Consent, EmergencyDisclosure
+from .models import Consent, EmergencyDisclosure, valid_on
 from .permissions import can_review_emergency
 
 
@@ -47,12 +47,15 @@ def _with_status(consents: QuerySet[Consent]) -> QuerySet[Consent]:
     today = timezone.localdate()
     return consents.annotate(
         status=Case(
+            # Valid by the one rule the gate reads (consent.models.valid_on), so the list can
+            # never call valid what the gate refuses. A consent is never dated in the future
+            # (consent_record refuses it), so what is not valid has ended or expired.
+            When(valid_on(today), then=Value(ConsentStatus.VALID)),
             When(
                 withdrawn_by__isnull=False, ended_on__lte=today, then=Value(ConsentStatus.WITHDRAWN)
             ),
             When(ended_on__lte=today, then=Value(ConsentStatus.REPLACED)),
-            When(valid_until__lt=today, then=Value(ConsentStatus.EXPIRED)),
-            default=Value(ConsentStatus.VALID),
+            default=Value(ConsentStatus.EXPIRED),
         )
     )
 

@@ -205,8 +205,9 @@ def emergency_end(*, viewer: Viewer, disclosure: EmergencyDisclosure) -> Emergen
         raise PermissionDenied
     now = timezone.now()
     ended = (
-        EmergencyDisclosure.objects.filter(pk=disclosure.pk, ended_at__isnull=True)
-        .filter(expires_at__gt=now)
+        # Only one in force can be ended (the rule the gate reads, consent.models.active_at).
+        EmergencyDisclosure.objects.active_at(now)
+        .filter(pk=disclosure.pk)
         .update(ended_at=now, ended_by=viewer.user)
     )
     if not ended:

@@ -31,7 +31,8 @@ def condition(today: Day, batch_size: int, targets: set[str] | None) -> Iterator
             ended_on__isnull=True, client__agency__consent_expiring_days_before=days
         ).exclude(Exists(renewed))
         if today is not None:
-            consents = consents.filter(valid_until__gte=today, valid_until__lte=today + before)
+            # In force today by the rule the gate reads, and ending within the days set.
+            consents = consents.valid_on(today).filter(valid_until__lte=today + before)
         fields = ["public_id", "valid_until", "client_id", "client__agency_id"]
         for rows in _keyset(_only(consents, targets), fields, batch_size):
             # The caseworker of the holding agency: the primary worker of the client's open case.
