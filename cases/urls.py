@@ -6,6 +6,8 @@ from .views import cases as case_views
 app_name = "cases"
 urlpatterns = [
     path("", caseload.caseload_page, name="caseload"),
+    # One case's row of the caseload, refreshed after a consultation is logged from it
+    path("caseload/rows/<uuid:public_id>/", caseload.caseload_row, name="caseload_row"),
     # Clients
     path("clients/", clients.client_search, name="client_search"),
     path("clients/new/", clients.client_create, name="client_create"),

@@ -39,6 +39,11 @@ def dashboard(client, **params):
     return client.get(reverse("cases:caseload"), params)
 
 
+def htmx_list(client, **params):
+    """What the filter box gets as one types: the list alone."""
+    return client.get(reverse("cases:caseload"), params, headers={"HX-Request": "true"})
+
+
 def open_case_for(worker, name: str, kana: str, *, topic: str = "job_search", co_workers=()):
     viewer = viewer_for(worker)
     person = client_create(
@@ -220,28 +225,209 @@ class TestPaging:
         assert response.status_code == 200
         assert str(yamamoto_case.public_id) in response.text
 
-    def test_the_refresh_after_logging_returns_that_row_and_the_summary(
-        self, client, tanaka, yamamoto_case
-    ):
+
+def row_refresh(client, case, **params):
+    return client.get(reverse("cases:caseload_row", args=[case.public_id]), params)
+
+
+def shown(text: str) -> list[str]:
+    """The cases a page or list shows, in order."""
+    return re.findall(r'data-case="([0-9a-f-]{36})"', text)
+
+
+class TestRowRefresh:
+    def test_it_returns_that_row_and_the_summary_out_of_band(self, client, tanaka, yamamoto_case):
         other = open_case_for(tanaka, "後藤 一", "ゴトウ ハジメ")
         log(tanaka, yamamoto_case, occurred_on=days(-1), next_contact_on=days(-1))
         login_as(client, tanaka)
 
-        text = dashboard(client, case=str(yamamoto_case.public_id)).text
+        response = row_refresh(client, yamamoto_case)
 
-        assert f'id="case-{yamamoto_case.public_id}"' in text
+        text = response.text
+        assert response.status_code == 200
+        assert "HX-Reswap" not in response
+        assert text.lstrip().startswith(f'<tr id="case-{yamamoto_case.public_id}"')
         assert str(other.public_id) not in text
+        # The summary rides along in a template (a section cannot follow a table row).
+        assert '<template>\n<section id="caseload-summary"' in text
+        assert 'hx-swap-oob="true"' in text
         assert f'{ja("Overdue")} <strong class="fs-5">1</strong>' in text
         assert "<html" not in text  # a fragment, not the page
 
-    def test_the_refresh_of_a_case_out_of_scope_shows_no_row(self, client, tanaka, sato):
+    def test_the_rows_own_refresh_link_keeps_the_agency_scope(self, client, takahashi, tanaka):
+        case = open_case_for(tanaka, "後藤 一", "ゴトウ ハジメ")
+        login_as(client, takahashi)
+
+        page = dashboard(client, scope="agency").text
+        url = reverse("cases:caseload_row", args=[case.public_id])
+
+        assert f'data-row-url="{url}?scope=agency"' in page
+        refreshed = row_refresh(client, case, scope="agency")
+        assert f'data-row-url="{url}?scope=agency"' in refreshed.text
+        assert "後藤 一" in refreshed.text
+
+    def test_a_case_of_the_agency_not_in_my_list_swaps_nothing(self, client, tanaka, yamada):
+        colleagues = open_case_for(yamada, "青木 二郎", "アオキ ジロウ")
+        login_as(client, tanaka)
+
+        response = row_refresh(client, colleagues)
+
+        assert response.status_code == 200
+        assert response["HX-Reswap"] == "none"
+        assert "case-row" not in response.text
+        assert "青木" not in response.text
+        assert 'id="caseload-summary"' in response.text
+
+    def test_a_case_of_another_agency_is_a_404(self, client, tanaka, sato):
         elsewhere = open_case_for(sato, "和田 三郎", "ワダ サブロウ")
         login_as(client, tanaka)
 
-        text = dashboard(client, case=str(elsewhere.public_id)).text
+        response = row_refresh(client, elsewhere)
 
-        assert "case-row" not in text
-        assert "和田" not in text
+        assert response.status_code == 404
+        assert "和田" not in response.text
+
+    def test_someone_without_client_work_gets_a_404(self, client, ito, yamamoto_case):
+        login_as(client, ito)
+
+        assert row_refresh(client, yamamoto_case).status_code == 404
+
+
+class TestFilter:
+    @pytest.fixture
+    def three_cases(self, tanaka):
+        return {
+            "goto": open_case_for(tanaka, "後藤 一", "ゴトウ ハジメ"),
+            "aoki": open_case_for(tanaka, "青木 二郎", "アオキ ジロウ"),
+            "wada": open_case_for(tanaka, "和田 三郎", "ワダ サブロウ"),
+        }
+
+    @pytest.mark.parametrize(
+        "typed",
+        ["ごとう", "ゴトウ", "ｺﾞﾄｳ", "ごとう はじめ", "ゴトウハジメ", "後藤", "後藤一", "後藤　一"],
+    )
+    def test_any_script_width_or_spacing_of_the_name_or_reading_finds_the_row(
+        self, client, tanaka, three_cases, typed
+    ):
+        login_as(client, tanaka)
+
+        text = dashboard(client, q=typed).text
+
+        assert shown(text) == [str(three_cases["goto"].public_id)]
+        assert f'value="{typed}"' in text  # the box keeps what was typed
+
+    def test_a_filter_that_matches_nothing_says_so(self, client, tanaka, three_cases):
+        login_as(client, tanaka)
+
+        text = dashboard(client, q="やまだ").text
+
+        assert shown(text) == []
+        assert ja("No client matches.") in text
+        # The summary still counts every open case.
+        summary = text.split('id="caseload-summary"')[1].split("</section>")[0]
+        assert f'{ja("Open cases")} <strong class="fs-5">3</strong>' in summary
+
+    def test_only_overdue_and_due_today(self, client, tanaka, three_cases):
+        log(tanaka, three_cases["goto"], occurred_on=days(-9), next_contact_on=days(-2))
+        log(tanaka, three_cases["aoki"], occurred_on=days(-9), next_contact_on=today())
+        log(tanaka, three_cases["wada"], occurred_on=days(-9), next_contact_on=days(3))
+        login_as(client, tanaka)
+
+        text = dashboard(client, due="1").text
+
+        assert shown(text) == [str(three_cases[k].public_id) for k in ("goto", "aoki")]
+        assert 'id="caseload-due-only" checked' in text
+        assert shown(dashboard(client, due="1", q="あおき").text) == [
+            str(three_cases["aoki"].public_id)
+        ]
+
+    def test_without_javascript_the_form_is_a_plain_get_with_a_button(
+        self, client, tanaka, three_cases
+    ):
+        login_as(client, tanaka)
+
+        text = dashboard(client).text
+
+        form = (
+            text.split('role="search"')[0].rsplit("<form", 1)[1]
+            + text.split('role="search"')[1].split("</form>")[0]
+        )
+        assert 'method="get"' in form
+        assert f'action="{reverse("cases:caseload")}"' in form
+        assert 'name="q"' in form
+        assert 'name="due"' in form
+        assert '<button type="submit"' in form
+        assert 'name="scope"' not in form  # mine: no scope to carry
+
+    def test_the_agency_scope_is_carried_by_the_form(self, client, takahashi, tanaka):
+        open_case_for(tanaka, "後藤 一", "ゴトウ ハジメ")
+        login_as(client, takahashi)
+
+        text = dashboard(client, scope="agency").text
+
+        assert '<input type="hidden" name="scope" value="agency">' in text
+        assert "後藤 一" in dashboard(client, scope="agency", q="ごとう").text
+
+    def test_the_box_asks_the_server_as_one_types_and_keeps_the_url(
+        self, client, tanaka, three_cases
+    ):
+        login_as(client, tanaka)
+
+        text = dashboard(client).text
+
+        box = text.split('id="caseload-filter"')[1].split(">")[0]
+        assert f'hx-get="{reverse("cases:caseload")}"' in box
+        assert 'hx-trigger="input changed delay:250ms, search"' in box
+        assert 'hx-target="#caseload-list"' in box
+        assert 'hx-push-url="true"' in box
+        assert 'hx-include="closest form"' in box
+        # No copy of the kana key in the page: the server alone compares.
+        assert "normalize(" not in text
+        assert "charCodeAt" not in text
+
+    def test_htmx_gets_the_list_alone_with_the_count(self, client, tanaka, three_cases):
+        login_as(client, tanaka)
+
+        response = htmx_list(client, q="アオキ")
+
+        text = response.text
+        assert "<html" not in text
+        assert 'id="caseload-summary"' not in text
+        assert 'role="search"' not in text
+        assert shown(text) == [str(three_cases["aoki"].public_id)]
+        assert '<p id="caseload-shown" hx-swap-oob="innerHTML">' in text
+        assert "HX-Request" in response["Vary"]
+
+    def test_htmx_restoring_its_history_gets_the_whole_page(self, client, tanaka, three_cases):
+        login_as(client, tanaka)
+
+        text = client.get(
+            reverse("cases:caseload"),
+            {"q": "アオキ"},
+            headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+        ).text
+
+        assert "<html" in text
+        assert 'value="アオキ"' in text
+        assert shown(text) == [str(three_cases["aoki"].public_id)]
+
+    def test_the_filter_pages_with_the_keyset_and_keeps_itself_in_the_links(self, client, tanaka):
+        wanted = [open_case_for(tanaka, f"佐々木 {n}", "ササキ") for n in range(30)]
+        for n in range(5):
+            open_case_for(tanaka, f"相談者 {n}", "ソウダンシャ")
+        login_as(client, tanaka)
+
+        first = htmx_list(client, q="ささき").text
+        after = re.search(
+            r'href="\?q=%E3%81%95%E3%81%95%E3%81%8D&amp;after=([^"]+)" data-next', first
+        )
+        second = dashboard(client, q="ささき", after=after.group(1)).text
+
+        assert len(shown(first)) == CASELOAD_PAGE_SIZE
+        assert len(shown(second)) == 5
+        assert "data-next" not in second
+        assert 'href="?q=%E3%81%95%E3%81%95%E3%81%8D"' in second  # back to the first page
+        assert sorted(shown(first) + shown(second)) == sorted(str(c.public_id) for c in wanted)
 
 
 class TestWhoMayOpenIt:
@@ -330,6 +516,52 @@ class TestQueryCount:
         # and main topic in it), 6 unacknowledged urgent home visits, 7 received referrals
         # assigned to me, 8 my unread reminders, 9 the cases they are about
         assert len(queries) == 9, "\n".join(q["sql"][:150] for q in queries)
+
+    @pytest.mark.parametrize("scope", ["mine", "agency"])
+    @pytest.mark.parametrize("open_cases", [6, 300])
+    def test_a_filtered_page_and_list_cost_the_same_for_6_or_300_cases(
+        self, client, tanaka, takahashi, django_assert_max_num_queries, scope, open_cases
+    ):
+        viewer = tanaka if scope == "mine" else takahashi
+        for number in range(open_cases):
+            # One in three is a 佐々木 the filter finds; those come in any script.
+            name, kana = (
+                ("佐々木 一", "ササキ ハジメ") if number % 3 == 0 else ("相談者", "ソウダンシャ")
+            )
+            case = open_case_for(viewer, f"{name} {number}", kana)
+            if number < 6:  # some overdue: the due filter and an unread reminder on the page
+                log(viewer, case, occurred_on=days(-9), next_contact_on=days(-2))
+        reminders_sweep()
+        login_as(client, viewer)
+        params = {"q": "ささき", "due": "1"} | ({"scope": "agency"} if scope == "agency" else {})
+
+        # 1 session, 2 user, 3 membership + agency, 4 the summary counts, 5 unacknowledged
+        # urgent home visits, 6 the filtered page of open cases (client, primary caseworker
+        # and main topic in it), 7 received referrals assigned to me, 8 my unread reminders,
+        # 9 the cases they are about
+        with django_assert_max_num_queries(9):
+            page = dashboard(client, **params)
+        # The list alone: the same, without the referrals and reminders.
+        with django_assert_max_num_queries(6):
+            listed = htmx_list(client, **params)
+
+        for response in (page, listed):
+            assert response.status_code == 200
+            assert response.text.count('class="case-row') == 2  # numbers 0 and 3
+        assert "<html" not in listed.text
+
+    def test_the_row_refresh_costs_a_fixed_few_queries(
+        self, client, tanaka, django_assert_max_num_queries
+    ):
+        cases = [open_case_for(tanaka, f"相談者 {n}", "ソウダンシャ") for n in range(30)]
+        login_as(client, tanaka)
+
+        # 1 session, 2 user, 3 membership + agency, 4 the row (client, primary caseworker and
+        # main topic in it), 5 the summary counts, 6 unacknowledged urgent home visits
+        with django_assert_max_num_queries(6):
+            response = row_refresh(client, cases[-1])
+
+        assert response.text.count('class="case-row') == 1
 
 
 @pytest.mark.django_db

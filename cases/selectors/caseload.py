@@ -11,6 +11,7 @@ from django.db.models import BooleanField, Count, F, Func, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from agencies.permissions import Viewer
+from core.japanese import search_key
 from core.pagination import DEFAULT_PAGE_SIZE, KeysetPage, keyset_page
 
 from ..models import Case, CaseTopic, Stage, Topic
@@ -74,17 +75,34 @@ def _caseload_cases(*, viewer: Viewer, mine_only: bool) -> QuerySet[Case]:
     return cases
 
 
+def _client_named(text: str) -> Q:
+    """The case's client's name or reading holds ``text``, compared by search key (田中 太郎 =
+    田中太郎 = ﾀﾅｶ ﾀﾛｳ = たなか たろう, as the client search): the whole text without its spaces,
+    or else every word of it."""
+    whole = search_key(text)
+    if not whole:
+        return Q()
+    every_word = Q()
+    for word in filter(None, (search_key(word) for word in text.split())):
+        every_word &= Q(client__name_key__contains=word) | Q(client__kana_key__contains=word)
+    return Q(client__name_key__contains=whole) | Q(client__kana_key__contains=whole) | every_word
+
+
 def caseload(
     *,
     viewer: Viewer,
     mine_only: bool = True,
     cursor: str | None = None,
     case_id: UUID | None = None,
+    text: str = "",
+    due_only: bool = False,
     size: int = CASELOAD_PAGE_SIZE,
 ) -> KeysetPage:
     """One page of open cases (mine, or the whole agency's), next contact first and those
     without one last; overdue and due today flagged. ``case_id`` narrows it to that one case
-    (the row a page refreshes after a consultation is logged)."""
+    (the row a page refreshes after a consultation is logged); ``text`` to the clients whose
+    name or reading holds it, and ``due_only`` to the overdue and due today. Filtered or not,
+    it is the one query: the client is joined for the row already."""
     cases = (
         _caseload_cases(viewer=viewer, mine_only=mine_only)
         .select_related("client", "primary_worker")
@@ -95,10 +113,15 @@ def caseload(
             )
         )
     )
+    today = timezone.localdate()
     if case_id is not None:
         cases = cases.filter(public_id=case_id)
+    if text:
+        cases = cases.filter(_client_named(text))
+    if due_only:
+        # follow_up_on, the order's own column: the keyset range just ends at today.
+        cases = cases.filter(follow_up_on__lte=today)
     page = keyset_page(cases, ordering=CASELOAD_ORDER, cursor=cursor, size=size)
-    today = timezone.localdate()
     rows = [
         CaseloadRow(
             case=case,

@@ -1,9 +1,10 @@
 """My caseload: the caseworker's open cases, what is due today and what is overdue."""
 
-import uuid
+from uuid import UUID
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from agencies.permissions import can_review_queues
@@ -11,72 +12,116 @@ from referrals.selectors import referrals_awaiting_me
 from reminders.selectors import unread_reminders
 
 from ..permissions import can_work_with_clients
-from ..selectors import caseload, caseload_counts, urgent_visits
+from ..selectors import case_get, caseload, caseload_counts, urgent_visits
 
 REMINDERS_SHOWN = 5
 # The dashboard's lists show the oldest few and say how many more wait, so the page stays the
 # same size however much has piled up.
 WAITING_SHOWN = 10
+# A name and its reading fit in this; a longer filter is cut rather than refused.
+QUERY_MAX_LENGTH = 100
+TEMPLATE = "cases/caseload.html"
 
 
-def _case_id(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
+def _scope(request: HttpRequest) -> tuple[bool, bool]:
+    """(may_see_agency, mine_only): supervisors watch the whole agency's follow-ups with
+    ``?scope=agency``; everyone else sees their own cases."""
+    may_see_agency = can_review_queues(request.viewer.membership)
+    return may_see_agency, not (may_see_agency and request.GET.get("scope") == "agency")
+
+
+def _urgent_client_ids(visits) -> set[int]:
+    return {visit.client_id for visit in visits}
 
 
 @require_GET
 def caseload_page(request: HttpRequest) -> HttpResponse:
     """One compact table, due first, a page at a time; the same few queries for 3 or 30,000
-    cases.
+    cases, filtered or not.
 
-    After a consultation is logged from a row, the page re-reads itself with ``?case=<id>``
-    and takes that row and the summary out of the answer, so there is no second way to
-    compute either.
+    ``q`` narrows it to the clients whose name or reading holds the text (any script, width
+    or spacing, as in the client search) and ``due`` to the overdue and due today. htmx asks
+    as one types and gets the list alone (rows, the count and the next-page link); any other
+    GET, or htmx restoring its history, gets the whole page.
     """
     viewer = request.viewer
     if not can_work_with_clients(viewer):
         raise Http404
-    # Supervisors watch the whole agency's follow-ups; everyone else sees their own cases.
-    may_see_agency = can_review_queues(viewer.membership)
-    mine_only = not (may_see_agency and request.GET.get("scope") == "agency")
+    may_see_agency, mine_only = _scope(request)
+    query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
+    due_only = request.GET.get("due") == "1"
     counts = caseload_counts(viewer=viewer, mine_only=mine_only)
+    # Every unacknowledged urgent visit of the agency, not only of my cases: it must not wait
+    # for the primary caseworker to be back.
+    urgent = urgent_visits(viewer=viewer)
+    page = caseload(
+        viewer=viewer,
+        mine_only=mine_only,
+        cursor=request.GET.get("after"),
+        text=query,
+        due_only=due_only,
+    )
+    params = request.GET.copy()
+    params.pop("after", None)
     context = {
         "counts": counts,
         "mine_only": mine_only,
         "may_see_agency": may_see_agency,
+        "query": query,
+        "query_max_length": QUERY_MAX_LENGTH,
+        "due_only": due_only,
+        "urgent_client_ids": _urgent_client_ids(urgent),
+        "rows": page.items,
+        "next_cursor": page.next_cursor,
+        "params": params.urlencode(),
+        "first_page": not request.GET.get("after"),
     }
-    # Every unacknowledged urgent visit of the agency, not only of my cases: it must not wait
-    # for the primary caseworker to be back.
-    urgent = urgent_visits(viewer=viewer)
-    context["urgent_client_ids"] = {visit.client_id for visit in urgent}
-    case_id = _case_id(request.GET.get("case"))
-    if case_id is not None:
-        # The refresh of one row: the summary and that case (none if it is closed or gone).
-        context["rows"] = caseload(viewer=viewer, mine_only=mine_only, case_id=case_id).items
-        return render(request, "cases/caseload.html#refresh", context)
-    page = caseload(viewer=viewer, mine_only=mine_only, cursor=request.GET.get("after"))
-    # Received referrals assigned to me: accept them, then meet the person.
-    awaiting = referrals_awaiting_me(viewer=viewer, limit=WAITING_SHOWN + 1)
-    # The notification centre's newest unread reminders, so nothing waits behind the badge.
-    reminders = unread_reminders(viewer=viewer, limit=REMINDERS_SHOWN)
-    params = request.GET.copy()
-    params.pop("after", None)
-    return render(
-        request,
-        "cases/caseload.html",
-        context
-        | {
-            "rows": page.items,
-            "next_cursor": page.next_cursor,
-            "params": params.urlencode(),
-            "first_page": not request.GET.get("after"),
-            "urgent_visits": urgent[:WAITING_SHOWN],
-            "more_urgent_visits": max(len(urgent) - WAITING_SHOWN, 0),
-            "referrals_awaiting": awaiting[:WAITING_SHOWN],
-            "more_referrals_awaiting": len(awaiting) > WAITING_SHOWN,
-            "reminders": reminders[:REMINDERS_SHOWN],
-            "more_reminders": len(reminders) > REMINDERS_SHOWN,
-        },
-    )
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, f"{TEMPLATE}#list", context | {"list_only": True})
+    else:
+        # Received referrals assigned to me: accept them, then meet the person.
+        awaiting = referrals_awaiting_me(viewer=viewer, limit=WAITING_SHOWN + 1)
+        # The notification centre's newest unread reminders, so nothing waits behind the badge.
+        reminders = unread_reminders(viewer=viewer, limit=REMINDERS_SHOWN)
+        response = render(
+            request,
+            TEMPLATE,
+            context
+            | {
+                "urgent_visits": urgent[:WAITING_SHOWN],
+                "more_urgent_visits": max(len(urgent) - WAITING_SHOWN, 0),
+                "referrals_awaiting": awaiting[:WAITING_SHOWN],
+                "more_referrals_awaiting": len(awaiting) > WAITING_SHOWN,
+                "reminders": reminders[:REMINDERS_SHOWN],
+                "more_reminders": len(reminders) > REMINDERS_SHOWN,
+            },
+        )
+    # The same URL answers a list or a page: a browser cache must not give one for the other.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_GET
+def caseload_row(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """One case's caseload row and the summary (out of band), for the page to refresh after
+    a consultation is logged from that row: no second way to decide what is overdue.
+
+    A case of another agency is refused as everywhere (404, the attempt logged); one of the
+    agency that is not in the list (closed, or not mine) answers the summary alone and swaps
+    nothing."""
+    viewer = request.viewer
+    _, mine_only = _scope(request)
+    rows = caseload(viewer=viewer, mine_only=mine_only, case_id=public_id).items
+    if not rows:
+        case_get(viewer=viewer, public_id=public_id)
+    context = {
+        "counts": caseload_counts(viewer=viewer, mine_only=mine_only),
+        "mine_only": mine_only,
+        "rows": rows,
+        "urgent_client_ids": _urgent_client_ids(urgent_visits(viewer=viewer)),
+        "summary_oob": True,
+    }
+    response = render(request, f"{TEMPLATE}#refresh", context)
+    if not rows:
+        response["HX-Reswap"] = "none"
+    return response
