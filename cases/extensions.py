@@ -7,7 +7,9 @@ apps (dependencies point one way), so each hands cases what it contributes:
 - a **timeline source**: its rows of the client as (rows, day, at), and how to fetch the rows
   of one page for display (``register_timeline_source``);
 - a **flag**: a count of something that must catch the eye while the page's sections are still
-  closed, e.g. emergency disclosures running now (``register_flag``).
+  closed, e.g. emergency disclosures running now (``register_flag``);
+- a **caseload panel**: a box at the top of the caseload page, e.g. referrals assigned to me
+  and unread reminders (``register_caseload_panel``).
 
 Every source is asked with the client and the viewer's ``client_scope``; it must filter its
 rows through that scope in the same query, so a client object that did not come from
@@ -58,3 +60,24 @@ def register_flag(flag: Flag) -> None:
 
 def flags() -> list[Flag]:
     return list(_flags.values())
+
+
+@dataclass(frozen=True)
+class CaseloadPanel:
+    """A box at the top of the caseload page: ``read(viewer, shown)`` answers its context (the
+    oldest ``shown`` rows and whether more wait), e.g. referrals assigned to me, unread
+    reminders."""
+
+    name: str
+    read: Callable[[object, int], dict]
+
+
+_caseload_panels: dict[str, CaseloadPanel] = {}
+
+
+def register_caseload_panel(panel: CaseloadPanel) -> None:
+    _caseload_panels[panel.name] = panel
+
+
+def caseload_panels() -> list[CaseloadPanel]:
+    return list(_caseload_panels.values())

@@ -8,5 +8,11 @@ class RemindersConfig(AppConfig):
     verbose_name = _("Reminders")
 
     def ready(self):
-        # Connects the signal receivers (Django's documented place to do so).
+        # Connects the signal receivers and hands cases the caseload's box of unread reminders
+        # (Django's documented place to do both; these imports point down, never up).
+        from cases.extensions import register_caseload_panel
+
         from . import receivers  # noqa: F401
+        from .dashboard import UNREAD
+
+        register_caseload_panel(UNREAD)

@@ -8,13 +8,11 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from agencies.permissions import can_review_queues
-from referrals.selectors import referrals_awaiting_me
-from reminders.selectors import unread_reminders
 
+from ..extensions import caseload_panels
 from ..permissions import can_work_with_clients
 from ..selectors import case_get, caseload, caseload_counts, urgent_visits
 
-REMINDERS_SHOWN = 5
 # The dashboard's lists show the oldest few and say how many more wait, so the page stays the
 # same size however much has piled up.
 WAITING_SHOWN = 10
@@ -79,23 +77,14 @@ def caseload_page(request: HttpRequest) -> HttpResponse:
     if request.htmx and not request.htmx.history_restore_request:
         response = render(request, f"{TEMPLATE}#list", context | {"list_only": True})
     else:
-        # Received referrals assigned to me: accept them, then meet the person.
-        awaiting = referrals_awaiting_me(viewer=viewer, limit=WAITING_SHOWN + 1)
-        # The notification centre's newest unread reminders, so nothing waits behind the badge.
-        reminders = unread_reminders(viewer=viewer, limit=REMINDERS_SHOWN)
-        response = render(
-            request,
-            TEMPLATE,
-            context
-            | {
-                "urgent_visits": urgent[:WAITING_SHOWN],
-                "more_urgent_visits": max(len(urgent) - WAITING_SHOWN, 0),
-                "referrals_awaiting": awaiting[:WAITING_SHOWN],
-                "more_referrals_awaiting": len(awaiting) > WAITING_SHOWN,
-                "reminders": reminders[:REMINDERS_SHOWN],
-                "more_reminders": len(reminders) > REMINDERS_SHOWN,
-            },
-        )
+        context |= {
+            "urgent_visits": urgent[:WAITING_SHOWN],
+            "more_urgent_visits": max(len(urgent) - WAITING_SHOWN, 0),
+        }
+        # What the apps above add (cases.extensions): referrals assigned to me, unread reminders.
+        for panel in caseload_panels():
+            context |= panel.read(viewer, WAITING_SHOWN)
+        response = render(request, TEMPLATE, context)
     # The same URL answers a list or a page: a browser cache must not give one for the other.
     patch_vary_headers(response, ["HX-Request"])
     return response
