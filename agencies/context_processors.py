@@ -16,8 +16,8 @@ def current_agency(request) -> dict:
     return {
         "current_membership": membership,
         "nav_client_data": can_work_with_clients(viewer),
-        "nav_queues": can_review_queues(membership),
-        "nav_roster": can_manage_roster(membership),
+        "nav_queues": can_review_queues(viewer),
+        "nav_roster": can_manage_roster(viewer),
         "nav_directory": can_read_directory(viewer),
         "nav_system_admin": is_system_admin(request.user),
         "nav_supporter": is_supporter(viewer),

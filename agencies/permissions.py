@@ -54,11 +54,14 @@ def is_supporter(viewer: Viewer) -> bool:
     return bool(membership and membership.role == Role.SUPPORTER)
 
 
-def can_review_queues(membership: Membership | None) -> bool:
+def can_review_queues(viewer: Viewer) -> bool:
+    """Supervisors (主任相談支援員) watch the agency's referral queues and follow-ups."""
+    membership = viewer.membership
     return bool(membership and membership.role == Role.SUPERVISOR)
 
 
-def can_manage_roster(membership: Membership | None) -> bool:
+def can_manage_roster(viewer: Viewer) -> bool:
+    membership = viewer.membership
     return bool(membership and membership.is_roster_admin)
 
 
@@ -75,7 +78,7 @@ def can_manage_agency(viewer: Viewer, agency: Agency) -> bool:
     """Agency admins change only their own agency; system admins change any."""
     if is_system_admin(viewer.user):
         return True
-    return bool(can_manage_roster(viewer.membership) and viewer.membership.agency_id == agency.id)
+    return bool(can_manage_roster(viewer) and viewer.membership.agency_id == agency.id)
 
 
 def can_administer_installation(viewer: Viewer) -> bool:

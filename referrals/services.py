@@ -291,7 +291,7 @@ def referral_decline(*, viewer: Viewer, referral: Referral, reason: str) -> Refe
 @transaction.atomic
 def referral_assign(*, viewer: Viewer, referrals: list[Referral], assignee: User) -> int:
     """Assign (or reassign) received referrals to a worker of the receiving agency."""
-    if not can_review_queues(viewer.membership):
+    if not can_review_queues(viewer):
         raise PermissionDenied
     agency = viewer.membership.agency
     if not Membership.objects.filter(

@@ -32,7 +32,7 @@ from ..services import (
 
 @require_GET
 def roster_home(request: HttpRequest) -> HttpResponse:
-    if can_manage_roster(request.membership):
+    if can_manage_roster(request.viewer):
         return redirect("agencies:manage", public_id=request.membership.agency.public_id)
     if is_system_admin(request.user):
         return redirect("agencies:system_agencies")

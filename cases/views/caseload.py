@@ -24,7 +24,7 @@ TEMPLATE = "cases/caseload.html"
 def _scope(request: HttpRequest) -> tuple[bool, bool]:
     """(may_see_agency, mine_only): supervisors watch the whole agency's follow-ups with
     ``?scope=agency``; everyone else sees their own cases."""
-    may_see_agency = can_review_queues(request.viewer.membership)
+    may_see_agency = can_review_queues(request.viewer)
     return may_see_agency, not (may_see_agency and request.GET.get("scope") == "agency")
 
 

@@ -102,7 +102,7 @@ class Queue:
 def may_view_queue(viewer: Viewer, direction: str) -> bool:
     """Incoming: supervisors, who assign. Outgoing: also the caseworkers who send."""
     if direction == INCOMING:
-        return can_review_queues(viewer.membership)
+        return can_review_queues(viewer)
     return can_work_with_clients(viewer)
 
 
@@ -332,7 +332,7 @@ def referral_queue(
 
 def referrals_for_assign(*, viewer: Viewer, public_ids: list[UUID]) -> list[Referral]:
     """The received referrals a supervisor picked; any other agency's is a 404."""
-    if not can_review_queues(viewer.membership):
+    if not can_review_queues(viewer):
         raise Http404
     wanted = set(public_ids)
     referrals = list(

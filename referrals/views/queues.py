@@ -77,7 +77,7 @@ def _queue_page(request: HttpRequest, direction: str) -> HttpResponse:
         "tabs": _tabs(request, queue),
         "params": params.urlencode(),
         "count_cap": COUNT_CAP,
-        "may_assign": direction == INCOMING and can_review_queues(viewer.membership),
+        "may_assign": direction == INCOMING and can_review_queues(viewer),
         "assignable": ASSIGNABLE_STATUSES,
         "worker_choices": worker_choices(workers),
         "incoming": direction == INCOMING,
@@ -111,7 +111,7 @@ def _back_to_queue(request: HttpRequest) -> str:
 def assign(request: HttpRequest) -> HttpResponse:
     """Assign (or reassign) the ticked referrals to one worker, then back to the same view."""
     viewer = request.viewer
-    if not can_review_queues(viewer.membership):
+    if not can_review_queues(viewer):
         raise Http404
     back = _back_to_queue(request)
     workers = queue_workers(viewer=viewer)
