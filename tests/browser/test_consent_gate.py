@@ -212,7 +212,7 @@ def test_a_partner_sees_only_what_was_consented_an_emergency_and_nothing_after_w
     own_record_url = b_worker.url
     assert own_record_url != client_url  # B's own record of him, made at acceptance
     open_section(b_worker, "referrals").locator("[data-partner-record]").click()
-    expect(b_worker).to_have_url(f"{client_url}shared/")
+    expect(b_worker).to_have_url(f"{url}/referrals/partner-record/{yamamoto_at_a.public_id}/")
     expect(b_worker.locator("h1[data-person]")).to_have_text("山本 太郎")
     expect(b_worker.locator("main")).to_contain_text("ひきこもり支援ステーションA")
     expect(b_worker.locator("section[data-category]")).to_have_count(len(CATEGORIES))
