@@ -281,6 +281,29 @@ def test_consent_expiring_fires_14_days_before_and_stops_when_renewed(
 
 
 @pytest.mark.django_db
+def test_a_later_consent_for_another_purpose_does_not_silence_the_reminder(
+    tanaka, consent_ending, jiritsu_b, yamamoto_case
+):
+    from consent.services import consent_record
+
+    consent = consent_ending(10)
+    # A つなぎ consent to the same agency, running longer, carries on nothing of joint support.
+    consent_record(
+        viewer=viewer_for(tanaka),
+        client=yamamoto_case.client,
+        recipient=jiritsu_b,
+        purpose="referral",
+        categories=["basic"],
+        method="oral",
+        valid_until=today() + timedelta(days=365),
+    )
+
+    reminders_sweep(today=today())
+
+    assert live() == {(Kind.CONSENT_EXPIRING, "tanaka", consent.valid_until - timedelta(days=14))}
+
+
+@pytest.mark.django_db
 def test_consent_expiring_does_not_fire_more_than_14_days_before(consent_ending):
     consent_ending(15)
     reminders_sweep(today=today())

@@ -1,5 +1,5 @@
 """Consent is about to expire: a consent in force ends within the holding agency's
-``consent_expiring_days_before`` days, and no later consent for the same agency carries on. To
+``consent_expiring_days_before`` days, and no later consent to the same agency for the same purpose carries on. To
 the primary caseworker of the client's open case, due that many days before the end. A renewal
 ends it. Title: the label of ``Kind.CONSENT_EXPIRING``."""
 
@@ -19,9 +19,12 @@ def condition(today: Day, batch_size: int, targets: set[str] | None) -> Iterator
     """A consent in force that ends within the holding agency's number of days, unless a later
     one for the same agency already carries on (a renewal through ``replaces`` ends this one,
     which also stops it)."""
+    # A renewal carries on only for the same purpose: a consent covers the purpose it was given
+    # for (consent.gate), so a joint-support consent does not renew a つなぎ one.
     renewed = Consent.objects.filter(
         client=OuterRef("client"),
         recipient=OuterRef("recipient"),
+        purpose=OuterRef("purpose"),
         ended_on__isnull=True,
         valid_until__gt=OuterRef("valid_until"),
     )
