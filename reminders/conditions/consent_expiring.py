@@ -1,7 +1,7 @@
 """Consent is about to expire: a consent in force ends within the holding agency's
-``consent_expiring_days_before`` days, and no later consent to the same agency for the same purpose carries on. To
-the primary caseworker of the client's open case, due that many days before the end. A renewal
-ends it. Title: the label of ``Kind.CONSENT_EXPIRING``."""
+``consent_expiring_days_before`` days, and no later consent to the same agency for the same
+purpose carries on. To the primary caseworker of the client's open case, due that many days
+before the end. A renewal ends it. Title: the label of ``Kind.CONSENT_EXPIRING``."""
 
 from collections.abc import Iterator
 from datetime import timedelta
