@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agencies.permissions import is_supervisor_of
 from cases.selectors import client_get
-from cases.views.clients import client_section
+from cases.views.clients import section_view
 from core.forms import add_service_errors
 
 from . import services
@@ -257,25 +257,8 @@ def emergency_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
-def client_consents_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    """The client page's "consents" section (loads when opened)."""
-    return client_section(
-        request,
-        public_id,
-        "consents",
-        lambda viewer, client: {"consents": client_consents(viewer=viewer, client=client)},
-    )
-
-
-@require_GET
-def client_emergencies_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    """The client page's "emergency disclosures" section (loads when opened)."""
-    return client_section(
-        request,
-        public_id,
-        "emergencies",
-        lambda viewer, client: {
-            "emergencies": client_emergency_disclosures(viewer=viewer, client=client)
-        },
-    )
+# The client page's sections this app serves (cases.views.clients.section_view).
+client_consents_section = section_view("consents", "consents", client_consents)
+client_emergencies_section = section_view(
+    "emergencies", "emergencies", client_emergency_disclosures
+)

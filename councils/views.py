@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases.views.clients import client_section
+from cases.views.clients import section_view
 from consent.gate import NOT_CONSENTED, Basis
 from core.forms import add_service_errors
 
@@ -391,14 +391,4 @@ def session_minutes(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return response
 
 
-@require_GET
-def client_councils_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    """The client page's "support councils" section (loads when opened)."""
-    return client_section(
-        request,
-        public_id,
-        "councils",
-        lambda viewer, client: {
-            "council_items": agenda_items_for_client(viewer=viewer, client=client)
-        },
-    )
+client_councils_section = section_view("councils", "council_items", agenda_items_for_client)

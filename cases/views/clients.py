@@ -8,6 +8,7 @@ template, loaded when it is opened or scrolled to, each from its own small GET e
 endpoint reads the client through ``client_get`` first: the same scope, and a look from outside
 the holding agency refused and logged as on the page itself."""
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -228,15 +229,25 @@ def client_section(request: HttpRequest, public_id: UUID, partial: str, read) ->
     return render(request, f"{PAGE}#{partial}", context)
 
 
-@require_GET
-def client_access_log_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    """The holding agency's supervisors see it; for anyone else on the record it is empty."""
-    return client_section(
-        request,
-        public_id,
-        "access_log",
-        lambda viewer, client: {"access_log": client_access_log(viewer=viewer, client=client)},
-    )
+def section_view(partial: str, name: str, selector: Callable) -> Callable:
+    """The view of a section that shows one selector's answer, ``selector(viewer=, client=)``,
+    as ``name`` in the page's ``partial``."""
+
+    @require_GET
+    def view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+        return client_section(
+            request,
+            public_id,
+            partial,
+            lambda viewer, client: {name: selector(viewer=viewer, client=client)},
+        )
+
+    view.__doc__ = f"The client page's {partial} section (loads when opened)."
+    return view
+
+
+# The holding agency's supervisors see it; for anyone else on the record it is empty.
+client_access_log_section = section_view("access_log", "access_log", client_access_log)
 
 
 @require_GET

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from cases.views.clients import client_section
+from cases.views.clients import section_view
 from consent.gate import Basis
 from consent.live_view import shared_record_get
 
@@ -35,14 +35,4 @@ def shared_record(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return response
 
 
-@require_GET
-def client_referrals_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    """The client page's "referrals" section (loads when opened)."""
-    return client_section(
-        request,
-        public_id,
-        "referrals",
-        lambda viewer, client: {
-            "referrals": referral_list_for_client(viewer=viewer, client=client)
-        },
-    )
+client_referrals_section = section_view("referrals", "referrals", referral_list_for_client)
