@@ -19,7 +19,7 @@ rows through that scope in the same query, so a client object that did not come 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db.models import Expression, QuerySet
+from django.db.models import Expression, Q, QuerySet
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,31 @@ class TimelineSource:
     # rows are fetched with those of ``fetched_with`` (a consent and its withdrawal are one row).
     fetch: Callable[[object, QuerySet, list[int]], Iterable] | None = None
     fetched_with: str | None = None
+
+    @classmethod
+    def of_model(
+        cls,
+        kind: str,
+        filter_kind: str,
+        filter_label: str,
+        model,
+        *,
+        where: Callable[[object, QuerySet], Q],
+        day: Expression,
+        at: Expression,
+        related: tuple[str, ...] = (),
+    ) -> "TimelineSource":
+        """The common case: the ``model`` rows ``where(client, scope)`` holds, fetched for a page
+        with ``related`` joined."""
+        return cls(
+            kind,
+            filter_kind,
+            filter_label,
+            rows=lambda client, scope: (model.objects.filter(where(client, scope)), day, at),
+            fetch=lambda client, scope, pks: model.objects.filter(
+                where(client, scope), pk__in=pks
+            ).select_related(*related),
+        )
 
 
 @dataclass(frozen=True)

@@ -2,25 +2,22 @@
 a consent was obtained, and the day it was withdrawn (the same row, fetched once). Also the
 client page's flag for emergency disclosures running now."""
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from cases.extensions import Flag, TimelineSource
 
 from .models import Consent, EmergencyDisclosure
 
-CONSENT_OBTAINED = TimelineSource(
+CONSENT_OBTAINED = TimelineSource.of_model(
     "consent",
     "consent",
     _("Consents"),
-    rows=lambda client, scope: (
-        Consent.objects.filter(client=client, client__in=scope),
-        F("obtained_on"),
-        F("created_at"),
-    ),
-    fetch=lambda client, scope, pks: Consent.objects.filter(
-        client=client, client__in=scope, pk__in=pks
-    ).select_related("recipient", "obtained_by", "withdrawn_by"),
+    Consent,
+    where=lambda client, scope: Q(client=client, client__in=scope),
+    day=F("obtained_on"),
+    at=F("created_at"),
+    related=("recipient", "obtained_by", "withdrawn_by"),
 )
 CONSENT_WITHDRAWN = TimelineSource(
     "consent_withdrawn",

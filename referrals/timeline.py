@@ -21,16 +21,13 @@ def _sent():
     return Coalesce("sent_at", "created_at")
 
 
-REFERRALS = TimelineSource(
+REFERRALS = TimelineSource.of_model(
     "referral",
     "referral",
     _("Referrals"),
-    rows=lambda client, scope: (
-        Referral.objects.filter(_of(client, scope)),
-        TruncDate(_sent(), tzinfo=timezone.get_current_timezone()),
-        _sent(),
-    ),
-    fetch=lambda client, scope, pks: Referral.objects.filter(
-        _of(client, scope), pk__in=pks
-    ).select_related("from_agency", "to_agency"),
+    Referral,
+    where=_of,
+    day=TruncDate(_sent(), tzinfo=timezone.get_current_timezone()),
+    at=_sent(),
+    related=("from_agency", "to_agency"),
 )

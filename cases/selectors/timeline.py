@@ -95,70 +95,55 @@ CASES_SOURCES = (
         ),
         fetch=_consultations,
     ),
-    TimelineSource(
+    TimelineSource.of_model(
         "stage",
         "stage",
         _("Stage moves"),
-        rows=lambda client, scope: (
-            StageMove.objects.filter(_in_case_scope(client, scope)),
-            F("moved_on"),
-            F("moved_at"),
-        ),
-        fetch=lambda client, scope, pks: StageMove.objects.filter(
-            _in_case_scope(client, scope), pk__in=pks
-        ).select_related("moved_by"),
+        StageMove,
+        where=_in_case_scope,
+        day=F("moved_on"),
+        at=F("moved_at"),
+        related=("moved_by",),
     ),
-    TimelineSource(
+    TimelineSource.of_model(
         "plan",
         "plan",
         _("Plans and reviews"),
-        rows=lambda client, scope: (
-            Plan.objects.filter(_in_case_scope(client, scope)),
-            Coalesce("agreed_on", _local_day("created_at")),
-            F("created_at"),
-        ),
-        fetch=lambda client, scope, pks: Plan.objects.filter(
-            _in_case_scope(client, scope), pk__in=pks
-        ).select_related("created_by", "approved_at"),
+        Plan,
+        where=_in_case_scope,
+        day=Coalesce("agreed_on", _local_day("created_at")),
+        at=F("created_at"),
+        related=("created_by", "approved_at"),
     ),
-    TimelineSource(
+    TimelineSource.of_model(
         "review",
         "plan",
         _("Plans and reviews"),
-        rows=lambda client, scope: (
-            PlanReview.objects.filter(plan__case__client=client, plan__case__client__in=scope),
-            F("reviewed_on"),
-            F("created_at"),
-        ),
-        fetch=lambda client, scope, pks: PlanReview.objects.filter(
-            plan__case__client=client, plan__case__client__in=scope, pk__in=pks
-        ).select_related("plan", "reviewed_by"),
+        PlanReview,
+        where=lambda client, scope: Q(plan__case__client=client, plan__case__client__in=scope),
+        day=F("reviewed_on"),
+        at=F("created_at"),
+        related=("plan", "reviewed_by"),
     ),
-    TimelineSource(
+    TimelineSource.of_model(
         "meeting",
         "meeting",
         _("Meetings"),
-        rows=lambda client, scope: (
-            MeetingCase.objects.filter(_in_case_scope(client, scope)),
-            F("meeting__held_on"),
-            F("meeting__created_at"),
-        ),
-        fetch=lambda client, scope, pks: MeetingCase.objects.filter(
-            _in_case_scope(client, scope), pk__in=pks
-        ).select_related("meeting", "plan"),
+        MeetingCase,
+        where=_in_case_scope,
+        day=F("meeting__held_on"),
+        at=F("meeting__created_at"),
+        related=("meeting", "plan"),
     ),
-    TimelineSource(
+    TimelineSource.of_model(
         "visit",
         "visit",
         _("Home visits"),
-        rows=lambda client, scope: (
-            HomeVisit.objects.filter(client=client, client__in=scope),
-            F("visited_on"),
-            F("created_at"),
-        ),
-        fetch=lambda client, scope, pks: HomeVisit.objects.filter(
-            client=client, client__in=scope, pk__in=pks
-        ).select_related("supporter"),
+        HomeVisit,
+        where=lambda client, scope: Q(client=client, client__in=scope),
+        day=F("visited_on"),
+        at=F("created_at"),
+        related=("supporter",),
     ),
 )
 # A first contact is the client row itself, for the holding agency only; it sorts last.
