@@ -50,6 +50,7 @@ def write_access_entry(
                 at=timezone.now(),
                 user=viewer.user,
                 agency_id=viewer.membership.agency_id if viewer.membership else None,
+                agency_name=viewer.membership.agency.name if viewer.membership else "",
                 client=client,
                 outcome=AccessOutcome.SHOWN if shown_page else AccessOutcome.DENIED,
                 basis=",".join(bases),

@@ -73,6 +73,8 @@ class AccessEntry(models.Model):
         related_name="+",
         verbose_name=_("as agency"),
     )
+    # The agency's name as it was at the look: renaming an agency must not relabel history.
+    agency_name = models.CharField(_("agency name then"), max_length=200, blank=True)
     client = models.ForeignKey(
         "cases.Client", on_delete=models.PROTECT, related_name="+", verbose_name=_("client")
     )

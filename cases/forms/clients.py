@@ -3,6 +3,7 @@ from collections.abc import Iterable
 from django import forms
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agencies.forms import AgencyPickerWidget
 
@@ -63,6 +64,34 @@ class ClientSearchForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "autofocus": True}),
     )
     birth_date = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput())
+
+
+class AccessLogFilterForm(forms.Form):
+    """The filter of "who looked at this client": a person's or an agency's name, and days."""
+
+    who = forms.CharField(label=_("Person or agency"), required=False, max_length=100)
+    since = forms.DateField(
+        label=pgettext_lazy("date range", "From"), required=False, widget=DateInput()
+    )
+    until = forms.DateField(
+        label=pgettext_lazy("date range", "Until"), required=False, widget=DateInput()
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", _("The end is before the start."))
+        return data
+
+    def filters(self) -> dict:
+        """What the selector narrows by: nothing while the form is not valid."""
+        if not self.is_valid():
+            return {}
+        return {
+            "who": self.cleaned_data["who"].strip(),
+            "since": self.cleaned_data["since"],
+            "until": self.cleaned_data["until"],
+        }
 
 
 def client_pick_label(client: Client) -> str:

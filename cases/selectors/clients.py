@@ -3,11 +3,12 @@ page: its cases and the flags shown while its sections are still closed.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from agencies.permissions import Viewer, is_supervisor_of
 from audit.models import AccessEntry
@@ -168,15 +169,32 @@ def client_page_flags(*, viewer: Viewer, client: Client) -> ClientFlags:
     return ClientFlags(counts=dict(zip(counted, row or [0] * len(counted), strict=True)))
 
 
+# A screenful of looks; older ones a click away (keyset: page 50 costs what page 1 does).
+ACCESS_LOG_PAGE_SIZE = 30
+
+
 def client_access_log(
-    *, viewer: Viewer, client: Client, limit: int = 30
-) -> list[AccessEntry] | None:
-    """ "Who looked at this client": the latest looks from outside the holding agency and the
-    refused attempts, for the holding agency's supervisors only (None for anyone else)."""
+    *,
+    viewer: Viewer,
+    client: Client,
+    cursor: str | None = None,
+    who: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> KeysetPage | None:
+    """ "Who looked at this client": the looks from outside the holding agency and the refused
+    attempts, newest first, a page at a time, for the holding agency's supervisors only (None
+    for anyone else). ``who`` narrows to a person's or an agency's name (as it was then),
+    ``since``/``until`` to days, in Japan's time."""
     if not is_supervisor_of(viewer, client.agency_id):
         return None
-    return list(
-        AccessEntry.objects.filter(client=client)
-        .select_related("user", "agency")
-        .order_by("-at", "-id")[:limit]
-    )
+    entries = AccessEntry.objects.filter(client=client).select_related("user")
+    if who:
+        entries = entries.filter(Q(user__full_name__icontains=who) | Q(agency_name__icontains=who))
+    zone = timezone.get_current_timezone()
+    if since:
+        entries = entries.filter(at__gte=datetime.combine(since, time.min, tzinfo=zone))
+    if until:
+        next_day = datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
+        entries = entries.filter(at__lt=next_day)
+    return keyset_page(entries, ordering=["-at", "-id"], cursor=cursor, size=ACCESS_LOG_PAGE_SIZE)

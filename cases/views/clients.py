@@ -23,7 +23,13 @@ from agencies.permissions import is_supervisor_of
 from core.forms import add_service_errors
 
 from ..forms.cases import StageMoveForm
-from ..forms.clients import ClientForm, ClientSearchForm, FirstContactForm, client_pick_label
+from ..forms.clients import (
+    AccessLogFilterForm,
+    ClientForm,
+    ClientSearchForm,
+    FirstContactForm,
+    client_pick_label,
+)
 from ..permissions import can_work_with_clients
 from ..selectors import (
     case_plan_summary,
@@ -246,8 +252,21 @@ def section_view(partial: str, name: str, selector: Callable) -> Callable:
     return view
 
 
-# The holding agency's supervisors see it; for anyone else on the record it is empty.
-client_access_log_section = section_view("access_log", "access_log", client_access_log)
+@require_GET
+def client_access_log_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """ "Who looked at this client", filtered by person or agency and days, a page at a time:
+    the holding agency's supervisors see it; for anyone else on the record it is empty. A later
+    page (``after``) answers its rows alone, for the "earlier" button to swap in."""
+    form = AccessLogFilterForm(request.GET)
+    cursor = request.GET.get("after")
+    params = urlencode([(k, v) for k, v in request.GET.items() if k in form.fields and v])
+
+    def read(viewer, client):
+        page = client_access_log(viewer=viewer, client=client, cursor=cursor, **form.filters())
+        return {"access_log": page, "access_log_form": form, "access_log_params": params}
+
+    partial = "access_log_page" if cursor else "access_log"
+    return client_section(request, public_id, partial, read)
 
 
 @require_GET
