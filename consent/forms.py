@@ -2,9 +2,12 @@
 
 The form only reads what was typed; the rules (a representative needs a name, the end date
 after the start, the scan's type and size …) are the service's, shown back on the form.
+A scan stopped while it streamed in (too large) never reaches the service: the view says so
+with ``scan_refused``.
 """
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +18,8 @@ from agencies.models import Agency
 from cases.forms.clients import DateInput
 
 from .models import ConsentMethod, DataCategory, GivenBy, Purpose
-from .services import SCAN_TYPES
+from .scans import SUFFIXES as SCAN_SUFFIXES
+from .scans import megabytes
 
 
 class ConsentForm(forms.Form):
@@ -35,14 +39,6 @@ class ConsentForm(forms.Form):
     method = forms.ChoiceField(
         label=_("How it was given"), choices=ConsentMethod.choices, widget=forms.RadioSelect
     )
-    scan = forms.FileField(
-        label=_("Scan of the signed form"),
-        required=False,
-        help_text=_("PDF or image, up to 20 MB. Kept outside any public address."),
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ",".join(f".{suffix}" for suffix in sorted(SCAN_TYPES))}
-        ),
-    )
     given_by = forms.ChoiceField(
         label=_("Given by"),
         choices=GivenBy.choices,
@@ -59,13 +55,42 @@ class ConsentForm(forms.Form):
         label=_("Obtained on"), initial=timezone.localdate, widget=DateInput()
     )
     valid_until = forms.DateField(label=_("Valid until"), required=False, widget=DateInput())
+    # Last, so that a browser sends everything typed before the file: a scan too large is
+    # stopped while it streams in (consent.uploads), and nothing sent after it would arrive.
+    scan = forms.FileField(
+        label=_("Scan of the signed form"),
+        required=False,
+        # An empty file is consent.scans' to refuse, with its own words.
+        allow_empty_file=True,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ",".join(f".{suffix}" for suffix in SCAN_SUFFIXES)}
+        ),
+    )
 
-    def __init__(self, *args, recipients: QuerySet[Agency], validity_days: int, **kwargs):
+    def __init__(
+        self,
+        *args,
+        recipients: QuerySet[Agency],
+        validity_days: int,
+        scan_refused: ValidationError | None = None,
+        **kwargs,
+    ):
+        """``scan_refused``: the upload of the scan was stopped before it arrived (too large,
+        consent.uploads); the form is then not valid, whatever else was typed."""
         super().__init__(*args, **kwargs)
+        self.scan_refused = scan_refused
+        self.fields["scan"].help_text = _(
+            "PDF, JPEG or PNG, up to %(megabytes)s MB. Kept outside any public address."
+        ) % {"megabytes": megabytes()}
         self.fields["recipient"].queryset = recipients
         self.fields["valid_until"].help_text = _(
             "Leave blank for this agency's default: %(days)s days from the day it was obtained."
         ) % {"days": validity_days}
+
+    def clean_scan(self):
+        if self.scan_refused is not None:
+            raise self.scan_refused
+        return self.cleaned_data["scan"]
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data

@@ -16,6 +16,7 @@ from audit.services import audit_record
 from cases.models import Client
 from cases.permissions import can_edit_client
 
+from . import scans
 from .models import (
     Consent,
     ConsentMethod,
@@ -26,18 +27,15 @@ from .models import (
 )
 from .permissions import can_review_emergency
 
-SCAN_TYPES = {"pdf", "jpg", "jpeg", "png", "tif", "tiff"}
-SCAN_MAX_BYTES = 20 * 1024 * 1024
-
 
 def _check_scan(scan: UploadedFile | None) -> None:
+    # What a scan may be is consent.scans' rule, for every caller of the service.
     if scan is None:
         return
-    suffix = scan.name.rsplit(".", 1)[-1].lower() if "." in scan.name else ""
-    if suffix not in SCAN_TYPES:
-        raise ValidationError({"scan": _("Upload a PDF or an image (JPEG, PNG, TIFF).")})
-    if scan.size > SCAN_MAX_BYTES:
-        raise ValidationError({"scan": _("The file is larger than 20 MB.")})
+    try:
+        scans.check_scan(scan)
+    except ValidationError as error:
+        raise ValidationError({"scan": error}) from None
 
 
 @transaction.atomic

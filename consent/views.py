@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.permissions import is_supervisor_of
@@ -24,7 +25,7 @@ from cases.selectors import client_get
 from cases.views.clients import section_view
 from core.forms import add_service_errors
 
-from . import services
+from . import scans, services
 from .forms import (
     ConsentForm,
     ConsentWithdrawForm,
@@ -42,6 +43,7 @@ from .selectors import (
     emergency_get,
     emergency_overview,
 )
+from .uploads import FileSizeLimitHandler, limit_uploads
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -54,26 +56,44 @@ def _safe_next(request: HttpRequest) -> str:
     return ""
 
 
+@csrf_exempt  # the token is checked by _consent_new, once the scan's limit is in place
 @require_http_methods(["GET", "POST"])
 def consent_new(request: HttpRequest, client_id: UUID) -> HttpResponse:
     """Record a consent of the client. From the referral form it arrives with ``next`` (the
     saved draft), ``recipient``, ``purpose`` and the missing ``category`` values, and goes back
-    to the draft afterwards: what the worker typed there is in the draft, nothing is lost."""
+    to the draft afterwards: what the worker typed there is in the draft, nothing is lost.
+
+    The scan is stopped while it streams in once it passes its limit (consent.uploads). The
+    handler must be set before the body is read, and CSRF protection reads it (the token is a
+    field): so the view is exempt from the middleware's check and makes it itself, after."""
+    limit = limit_uploads(request)
+    return _consent_new(request, client_id, limit)
+
+
+@csrf_protect
+def _consent_new(
+    request: HttpRequest, client_id: UUID, limit: FileSizeLimitHandler
+) -> HttpResponse:
     client = client_get(viewer=request.viewer, public_id=client_id)
     next_url = _safe_next(request)
     purpose = request.GET.get("purpose")
+    posted = request.method == "POST"
+    # The body is read from here on (csrf_protect read it already): the limit knows if it
+    # stopped the scan.
+    data, files = (request.POST, request.FILES) if posted else (None, None)
     form = ConsentForm(
-        request.POST or None,
-        request.FILES or None,
+        data,
+        files,
         recipients=consent_recipients(viewer=request.viewer),
         validity_days=request.viewer.agency.consent_validity_days,
+        scan_refused=scans.too_large_error() if limit.exceeded else None,
         initial={
             "recipient": request.GET.get("recipient"),
             "purpose": purpose if purpose in Purpose.values else Purpose.TSUNAGI,
             "categories": request.GET.getlist("category"),
         },
     )
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         try:
             services.consent_record(viewer=request.viewer, client=client, **form.service_kwargs())
         except ValidationError as error:

@@ -140,7 +140,13 @@ class TestRecording:
         )
 
         assert response.status_code == 200
-        assert ja("Upload a PDF or an image (JPEG, PNG, TIFF).") in response.text
+        assert (
+            ja(
+                "The scan must be a PDF, JPEG or PNG file. This file is none of them, "
+                "whatever its name says."
+            )
+            in response.text
+        )
         assert not Consent.objects.exists()
 
     def test_it_goes_back_to_where_it_was_asked_from(self, client, tanaka, yamamoto, jiritsu_b):
