@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from audit.services import audit_record
+from core.csv_export import csv_text
 
 from ..models import Agency, AgencyFunction, AgencyFunctionEntry, AgencyKind, Operation
 from ..municipality_list import RowError, UnreadableFileError, decode, read_csv
@@ -20,7 +21,7 @@ from .agency_format import (
     OPERATION_NAMES,
 )
 from .agency_rows import _agency_columns, _agency_row, _AgencyRow, _Lookups, _RowErrors
-from .common import BATCH_SIZE, ImportReport, _check_may_import, _csv_text
+from .common import BATCH_SIZE, ImportReport, _check_may_import
 
 
 def agencies_import(*, actor: User | None, data: bytes) -> ImportReport:
@@ -166,4 +167,4 @@ def agencies_export() -> str:
                 agency.active_until.isoformat() if agency.active_until else "",
             ]
         )
-    return _csv_text(AGENCY_HEADER, rows)
+    return csv_text(AGENCY_HEADER, rows)

@@ -56,6 +56,7 @@ from .agency_format import (
     KIND_NAMES,
     OPERATION_NAMES,
 )
+from .common import _read_cell
 
 _LIST_SEPARATORS = re.compile(r"[\s;；、,，]+")
 _DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
@@ -182,7 +183,7 @@ def _agency_row(line, cells, columns, lookups: _Lookups, errors: _RowErrors) -> 
             expected=len(columns),
         )
         return None
-    cell = {column: cells[index].strip() for column, index in columns.items()}
+    cell = {column: _read_cell(cells[index]) for column, index in columns.items()}
 
     name = cell[COL_NAME]
     name_kana = to_katakana(cell[COL_KANA])

@@ -1,8 +1,7 @@
 """What the imports and exports share: the report of an import, who may import, the batch
-size of the bulk queries and writing a CSV."""
+size of the bulk queries, and writing and reading back a CSV cell (the writer is
+core.csv_export's, which every export uses)."""
 
-import csv
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import User
+from core.csv_export import unneutralise
 
 from ..municipality_list import RowError
 from ..permissions import is_system_admin
@@ -60,9 +60,7 @@ class ImportReport:
         }
 
 
-def _csv_text(header, rows) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
+def _read_cell(raw: str) -> str:
+    """A cell of an imported file as the import takes it: trimmed, and without the quote our
+    export puts before a formula-like value, so an export imported again is unchanged."""
+    return unneutralise(raw.strip())

@@ -1,5 +1,7 @@
 """The ministry's municipality list (全国地方公共団体コード): import and export."""
 
+from dataclasses import replace
+
 import jaconv
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -7,11 +9,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.services import audit_record
+from core.csv_export import csv_text
 
 from ..models import Municipality
 from ..municipality_list import HEADER as MUNICIPALITY_HEADER
-from ..municipality_list import is_prefecture_code, parse_municipality_list
-from .common import BATCH_SIZE, ImportReport, _check_may_import, _csv_text
+from ..municipality_list import MunicipalityRow, is_prefecture_code, parse_municipality_list
+from .common import BATCH_SIZE, ImportReport, _check_may_import, _read_cell
 
 # --- Municipalities ----------------------------------------------------------------------------
 
@@ -27,6 +30,7 @@ def municipalities_import(*, actor: User | None, data: bytes) -> ImportReport:
     parsed = parse_municipality_list(data)
     if not parsed.ok:
         return ImportReport(errors=parsed.errors)
+    rows = [_without_export_quotes(row) for row in parsed.rows]
 
     report = ImportReport()
     now = timezone.now()
@@ -35,8 +39,8 @@ def municipalities_import(*, actor: User | None, data: bytes) -> ImportReport:
         # land between reading a row here and writing it back. A second import at the same
         # time waits, and at worst fails on the unique code instead of writing a row twice.
         existing = {m.code: m for m in Municipality.objects.select_for_update().order_by()}
-        prefecture_rows = [row for row in parsed.rows if row.is_prefecture]
-        other_rows = [row for row in parsed.rows if not row.is_prefecture]
+        prefecture_rows = [row for row in rows if row.is_prefecture]
+        other_rows = [row for row in rows if not row.is_prefecture]
 
         # Prefectures first: every other row points at one.
         created = _municipalities_upsert(prefecture_rows, existing, {}, report, now)
@@ -55,6 +59,17 @@ def municipalities_import(*, actor: User | None, data: bytes) -> ImportReport:
             changes=report.audit_changes(),
         )
     return report
+
+
+def _without_export_quotes(row: MunicipalityRow) -> MunicipalityRow:
+    """The row without the quote our export puts before a name that starts like a formula
+    (core.csv_export), so that the export imported again is unchanged."""
+    return replace(
+        row,
+        prefecture_name=_read_cell(row.prefecture_name),
+        name=_read_cell(row.name),
+        name_kana=_read_cell(row.name_kana),
+    )
 
 
 def _municipalities_upsert(rows, existing, prefecture_ids, report, now) -> list[Municipality]:
@@ -129,4 +144,4 @@ def municipalities_export() -> str:
             rows.append(
                 [municipality.code, prefecture.name, municipality.name, prefecture_kana, kana]
             )
-    return _csv_text(MUNICIPALITY_HEADER, rows)
+    return csv_text(MUNICIPALITY_HEADER, rows)

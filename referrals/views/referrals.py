@@ -9,7 +9,6 @@ someone else answered first) shows the service's message on the referral's page,
 stands, with nothing lost.
 """
 
-import csv
 from collections.abc import Iterable, Iterator
 from itertools import batched
 from urllib.parse import urlencode
@@ -31,6 +30,7 @@ from cases.permissions import can_work_with_clients
 from cases.selectors import client_get
 from consent import gate
 from consent.models import DataCategory, Purpose
+from core.csv_export import csv_lines
 from core.forms import add_service_errors
 
 from .. import services
@@ -430,11 +430,6 @@ def agency_records(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _cell(value: str) -> str:
-    # A cell that starts like a formula is not run by a spreadsheet opening the file.
-    return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
-
-
 def _csv_row(
     record: ProvisionRecord | ConfirmationRecord, labels: dict[str, str], kinds: dict[type, str]
 ) -> list[str]:
@@ -461,14 +456,8 @@ def _csv_row(
             record.how_obtained,
             record.confirmed_by.full_name or record.confirmed_by.username,
         ]
-    return [_cell(str(value)) for value in [*row, str(record.referral.public_id)]]
-
-
-class _Echo:
-    """What csv.writer writes to: each row comes straight back as text to stream."""
-
-    def write(self, value: str) -> str:
-        return value
+    # Written by core.csv_export, which quotes a cell that starts like a formula.
+    return [*row, str(record.referral.public_id)]
 
 
 CSV_ROWS_PER_CHUNK = 500
@@ -480,11 +469,11 @@ def _csv_chunks(
     labels: dict[str, str],
     kinds: dict[type, str],
 ) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    lines = csv_lines(header, (_csv_row(record, labels, kinds) for record in records))
     # The BOM first, so spreadsheet software reads the UTF-8 as UTF-8 (Japanese intact).
-    yield "\ufeff" + writer.writerow(header)
-    for batch in batched(records, CSV_ROWS_PER_CHUNK):
-        yield "".join(writer.writerow(_csv_row(record, labels, kinds)) for record in batch)
+    yield "\ufeff" + next(lines)
+    for batch in batched(lines, CSV_ROWS_PER_CHUNK):
+        yield "".join(batch)
 
 
 @require_GET
