@@ -6,6 +6,14 @@ from django.urls import reverse, reverse_lazy
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import (
+    IntegerKeyChoiceField,
+    IntegerKeyMultipleChoiceField,
+    bound_number,
+    integer_key_range,
+    is_integer_key,
+)
+
 from .models import (
     Agency,
     AgencyFunction,
@@ -15,6 +23,22 @@ from .models import (
     Network,
     Role,
 )
+
+
+def _picker_key(field, value) -> UUID | int | None:
+    """The posted value as the picker field's key (a public id or a pk), None when it cannot be
+    one: a pk past the column's range is never sent to the database."""
+    if isinstance(value, field.queryset.model):
+        return getattr(value, field.to_field_name or "pk")
+    if field.to_field_name == "public_id":
+        try:
+            return UUID(str(value))
+        except (TypeError, ValueError, AttributeError):
+            return None
+    key_range = integer_key_range(field.queryset.model, field.to_field_name)
+    if key_range is None or not is_integer_key(value, key_range):
+        return None
+    return int(value)
 
 
 class AgencyPickerWidget(forms.Widget):
@@ -50,9 +74,8 @@ class AgencyPickerWidget(forms.Widget):
             return ""
         field = self.choices.field
         key = field.to_field_name or "pk"
-        try:
-            value = UUID(str(value)) if key == "public_id" else int(value)
-        except (TypeError, ValueError):
+        value = _picker_key(field, value)
+        if value is None:
             return ""
         agency = field.queryset.filter(**{key: value}).first()
         return field.label_from_instance(agency) if agency else ""
@@ -74,7 +97,7 @@ class AgencyPickerWidget(forms.Widget):
         return context
 
 
-class AgencyPickerField(forms.ModelChoiceField):
+class AgencyPickerField(IntegerKeyChoiceField):
     """An agency chosen with the picker. The form gives it the queryset it accepts; the picker's
     ``purpose`` (registered with ``agencies.selectors.pick_purpose_register``) must search the
     same queryset, so the list never offers what the server refuses."""
@@ -117,12 +140,11 @@ class AgencyPickerMultipleWidget(AgencyPickerWidget):
         nothing is chosen. A value the field does not accept is left out (its error says so)."""
         field = self.choices.field
         key = field.to_field_name or "pk"
-        wanted = []
-        for value in values or []:
-            try:
-                wanted.append(UUID(str(value)) if key == "public_id" else int(value))
-            except (TypeError, ValueError):
-                continue
+        wanted = [
+            key_value
+            for key_value in (_picker_key(field, value) for value in values or [])
+            if key_value is not None
+        ]
         if not wanted:
             return []
         found = {
@@ -144,7 +166,7 @@ class AgencyPickerMultipleWidget(AgencyPickerWidget):
         return ""  # the text box only searches: the chosen agencies are the chips
 
 
-class AgencyPickerMultipleField(forms.ModelMultipleChoiceField):
+class AgencyPickerMultipleField(IntegerKeyMultipleChoiceField):
     """Several agencies chosen with the picker; as ``AgencyPickerField``, the ``purpose`` must
     search the queryset the form accepts."""
 
@@ -163,14 +185,21 @@ class AgencyPickerMultipleField(forms.ModelMultipleChoiceField):
         return f"{obj.name}（{obj.get_kind_display()}）"
 
 
-class MunicipalityChoiceField(forms.ModelChoiceField):
+class MunicipalityChoiceField(IntegerKeyChoiceField):
     def label_from_instance(self, obj: Municipality) -> str:
         return f"{obj}（{obj.code}）"
 
 
-class MunicipalityMultipleChoiceField(forms.ModelMultipleChoiceField):
+class MunicipalityMultipleChoiceField(IntegerKeyMultipleChoiceField):
     def label_from_instance(self, obj: Municipality) -> str:
         return f"{obj}（{obj.code}）"
+
+
+# The bounds of the agency's own numbers (the model leaves them to the database's column).
+AGENCY_NUMBER_BOUNDS = {
+    "consent_validity_days": (1, 3650),  # up to ten years
+    "referral_alert_business_days": (1, 120),  # as the first interview's limit
+}
 
 
 def _municipalities():
@@ -191,7 +220,7 @@ class DirectoryFilterForm(forms.Form):
         required=False,
         choices=[("", _("All functions")), *AgencyFunction.choices],
     )
-    prefecture = forms.ModelChoiceField(
+    prefecture = IntegerKeyChoiceField(
         label=_("Prefecture"),
         required=False,
         empty_label=_("All prefectures"),
@@ -228,7 +257,8 @@ class DirectoryFilterForm(forms.Form):
             }
         )
         prefecture_id = self.data.get("prefecture") if self.is_bound else None
-        if prefecture_id and str(prefecture_id).isdigit():
+        prefecture_key = integer_key_range(Municipality, None)
+        if prefecture_id and prefecture_key and is_integer_key(prefecture_id, prefecture_key):
             self.fields["municipality"].queryset = _municipalities().filter(
                 prefecture_id=int(prefecture_id)
             )
@@ -285,6 +315,8 @@ class AgencyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name, (lowest, highest) in AGENCY_NUMBER_BOUNDS.items():
+            bound_number(self.fields[name], lowest, highest)
         if self.instance.pk:
             self.fields["functions"].initial = [
                 entry.function for entry in self.instance.function_entries.all()

@@ -11,12 +11,13 @@ from agencies.permissions import Viewer
 from cases.forms.clients import ClientPickerField, DateInput
 from cases.selectors import client_scope
 from consent.models import DataCategory
+from core.forms import IntegerKeyChoiceField
 
 from .models import LegalBasis, SupportCouncil
 from .selectors import chair_agencies, member_candidates
 
 
-class MunicipalityChoiceField(forms.ModelChoiceField):
+class MunicipalityChoiceField(IntegerKeyChoiceField):
     def label_from_instance(self, obj: Municipality) -> str:
         return f"{obj}（{obj.code}）"
 

@@ -20,6 +20,7 @@ from agencies.forms import AgencyPickerField
 from agencies.models import Agency, Membership
 from cases.forms.clients import DateInput
 from consent.models import Consent, DataCategory
+from core.forms import IntegerKeyChoiceField
 
 from .models import NEEDS_CONSENT, JointRoleKind, ReferralType, Status, Urgency
 from .selectors import INCOMING, QUEUE_STATUSES, UNASSIGNED, QueueQuery
@@ -172,7 +173,7 @@ class ReferralForm(forms.Form):
         }
 
 
-class AssigneeChoiceField(forms.ModelChoiceField):
+class AssigneeChoiceField(IntegerKeyChoiceField):
     def label_from_instance(self, obj: Membership) -> str:
         return f"{obj.user.full_name or obj.user.username}（{obj.get_role_display()}）"
 

@@ -4,7 +4,9 @@ from django import forms
 from django.forms.models import fields_for_model, model_to_dict
 from django.utils.translation import gettext_lazy as _
 
+from agencies.forms import AGENCY_NUMBER_BOUNDS
 from agencies.models import Agency
+from core.forms import bound_number
 
 from .conditions import THRESHOLD_FIELDS
 from .models import Delivery, DeliveryPreference
@@ -25,6 +27,8 @@ class AgencyReminderSettingsForm(forms.Form):
                 attribute = {"min_value": "min", "max_value": "max"}.get(validator.code)
                 if attribute:
                     field.widget.attrs[attribute] = validator.limit_value
+            if name in AGENCY_NUMBER_BOUNDS:
+                bound_number(field, *AGENCY_NUMBER_BOUNDS[name])
 
 
 class DeliveryPreferenceForm(forms.Form):

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from agencies.models import Agency, Role
+from core.forms import IntegerKeyChoiceField, IntegerKeyMultipleChoiceField
 
 from ..models import (
     STAGE_ORDER,
@@ -24,12 +25,12 @@ def agency_workers(agency: Agency):
     ).order_by("full_name_kana", "full_name")
 
 
-class WorkerChoiceField(forms.ModelChoiceField):
+class WorkerChoiceField(IntegerKeyChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return obj.full_name
 
 
-class WorkersChoiceField(forms.ModelMultipleChoiceField):
+class WorkersChoiceField(IntegerKeyMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return obj.full_name
 

@@ -20,6 +20,7 @@ from accounts.models import User
 from agencies.forms import AgencyPickerField
 from agencies.models import Agency
 from agencies.permissions import Viewer
+from core.forms import IntegerKeyChoiceField
 
 from ..models import Case, Consultation, HouseholdMember, Method, Relationship
 from ..selectors import partner_agencies
@@ -97,7 +98,7 @@ class TypedDateField(forms.DateField):
         return candidate
 
 
-class MemberChoiceField(forms.ModelChoiceField):
+class MemberChoiceField(IntegerKeyChoiceField):
     def label_from_instance(self, obj: HouseholdMember) -> str:
         relationship = obj.get_relationship_display()
         return f"{obj.name}（{relationship}）" if obj.name else str(relationship)

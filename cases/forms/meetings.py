@@ -11,6 +11,7 @@ from accounts.models import User
 from agencies.forms import AgencyPickerMultipleField
 from agencies.models import Agency
 from agencies.permissions import Viewer
+from core.forms import IntegerKeyChoiceField, IntegerKeyMultipleChoiceField
 
 from ..models import Case, Decision, Meeting, Plan, Stage
 from ..selectors import case_scope, partner_agencies
@@ -26,7 +27,7 @@ class TimeInput(forms.TimeInput):
         super().__init__(format="%H:%M", **kwargs)
 
 
-class ParticipantsChoiceField(forms.ModelMultipleChoiceField):
+class ParticipantsChoiceField(IntegerKeyMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return obj.full_name or obj.username
 
@@ -120,7 +121,7 @@ class OpenCasePickerField(ClientPickerField):
         return client_pick_label(obj.client)
 
 
-class PlanChoiceField(forms.ModelChoiceField):
+class PlanChoiceField(IntegerKeyChoiceField):
     def label_from_instance(self, obj: Plan) -> str:
         return _("Version %(version)s — %(status)s") % {
             "version": obj.version,

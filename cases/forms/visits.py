@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Membership, Role
+from core.forms import IntegerKeyChoiceField
 
 from ..models import VisitOutcome
 from .clients import DateInput
@@ -22,7 +23,7 @@ def agency_supporters(agency: Agency) -> QuerySet[Membership]:
     )
 
 
-class SupporterChoiceField(forms.ModelChoiceField):
+class SupporterChoiceField(IntegerKeyChoiceField):
     def label_from_instance(self, obj: Membership) -> str:
         return obj.user.full_name or obj.user.username
 
