@@ -172,14 +172,12 @@ def consent_scan(request: HttpRequest, public_id: UUID) -> FileResponse:
         handle = consent.scan.open("rb")
     except FileNotFoundError as error:
         raise Http404 from error
-    response = FileResponse(
+    return FileResponse(
         handle,
         as_attachment=True,
         # The name says nothing about the person: a saved copy does not reveal whose it is.
         filename=f"consent-{consent.obtained_on:%Y%m%d}-{str(consent.public_id)[:8]}.{suffix}",
     )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- Emergency disclosures (個人情報保護法 27条1項2号) ------------------------------------------

@@ -287,7 +287,7 @@ def _session_page(
         agenda_form.fields["client"].pick_excluding(
             row.item.client for row in rows if not row.withdrawn and row.access.is_holder
         )
-    response = render(
+    return render(
         request,
         "councils/session_detail.html",
         {
@@ -308,9 +308,6 @@ def _session_page(
             "today": timezone.localdate(),
         },
     )
-    # What the gate showed may be hidden on the next request: never serve it from a cache.
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @require_GET
@@ -377,7 +374,7 @@ def session_minutes(request: HttpRequest, public_id: UUID) -> HttpResponse:
         else:
             messages.success(request, _("The minutes were saved."))
             return redirect(reverse("councils:session", args=[session.public_id]) + "#minutes")
-    response = render(
+    return render(
         request,
         "councils/minutes_form.html",
         {
@@ -387,8 +384,6 @@ def session_minutes(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "has_minutes": bool(session.minutes),
         },
     )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 client_councils_section = section_view("councils", "council_items", agenda_items_for_client)

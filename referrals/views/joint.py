@@ -60,7 +60,7 @@ def _page(
     if policy_form is None and data.may_change:
         current = data.current_policy
         policy_form = PolicyForm(initial={"text": current.text if current else ""})
-    response = render(
+    return render(
         request,
         "referrals/joint.html",
         {
@@ -75,10 +75,6 @@ def _page(
             "consent_not_covering": CONSENT_NOT_COVERING,
         },
     )
-    # What the receiving side sees follows today's consent (a withdrawal hides the policy on
-    # the next request): no browser or proxy may keep a copy of the page.
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _joint_url(data: JointSupport, anchor: str) -> str:

@@ -236,11 +236,7 @@ def _detail(
         "contact_form": contact_form or FirstContactForm(),
         "message_form": message_form or MessageForm(),
     }
-    response = render(request, PAGE, context)
-    # What the receiving side sees of the person follows today's consent (a withdrawal before
-    # the answer hides it at once): no browser or proxy may keep a copy of the page.
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return render(request, PAGE, context)
 
 
 def _refused(request: HttpRequest, public_id: UUID, error: ValidationError) -> HttpResponse:
@@ -508,7 +504,6 @@ def agency_records_csv(request: HttpRequest) -> StreamingHttpResponse:
     )
     filename = f"referral-records-{timezone.localdate():%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

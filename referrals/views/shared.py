@@ -20,7 +20,7 @@ def shared_record(request: HttpRequest, public_id: UUID) -> HttpResponse:
     if record.access.is_holder:
         # The agency's own record: the client page shows all of it.
         return redirect("cases:client", public_id=public_id)
-    response = render(
+    return render(
         request,
         "referrals/shared_record.html",
         {
@@ -30,9 +30,6 @@ def shared_record(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "links": referrals_linking(viewer=request.viewer, client=record.client),
         },
     )
-    # Nothing of another agency's record may be served from a cache after a withdrawal.
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 client_referrals_section = section_view("referrals", "referrals", referral_list_for_client)
