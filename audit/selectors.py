@@ -1,7 +1,14 @@
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import datetime
+
+from axes.helpers import get_cool_off, get_failure_limit
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.db.models import BooleanField, CharField, Max, QuerySet, Sum, Value
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.permissions import is_system_admin
+from core.pagination import KeysetPage, cursor_for, cursor_values, rows_after
 
 from .models import AuditEntry
 
@@ -18,3 +25,89 @@ def audit_entry_list(
     if target_type:
         entries = entries.filter(target_type=target_type)
     return entries
+
+
+# --- The authentication log (django-axes' tables) ------------------------------------------------
+
+AUTHENTICATION_ORDERING = ["-attempt_time", "-kind", "-id"]
+AUTHENTICATION_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class AuthenticationEvent:
+    id: int
+    kind: str  # "failure" (AccessFailureLog) or "success" (AccessLog)
+    attempt_time: datetime
+    username: str | None
+    ip_address: str | None
+    locked_out: bool
+
+    @property
+    def outcome(self) -> str:
+        if self.kind == "success":
+            return "success"
+        return "locked_out" if self.locked_out else "failure"
+
+
+def _event_parts():
+    fields = ("id", "kind", "attempt_time", "username", "ip_address", "locked_out")
+    failures = AccessFailureLog.objects.annotate(
+        kind=Value("failure", output_field=CharField())
+    ).values_list(*fields)
+    successes = AccessLog.objects.annotate(
+        kind=Value("success", output_field=CharField()),
+        locked_out=Value(False, output_field=BooleanField()),
+    ).values_list(*fields)
+    return failures, successes
+
+
+def _typed_cursor(cursor: str | None) -> list | None:
+    values = cursor_values(cursor, len(AUTHENTICATION_ORDERING))
+    if values is None:
+        return None
+    when, kind, pk = values
+    if not isinstance(when, str) or kind not in ("failure", "success") or not isinstance(pk, int):
+        return None
+    try:
+        return [datetime.fromisoformat(when), kind, pk]
+    except ValueError:
+        return None
+
+
+def authentication_event_page(*, viewer, cursor: str | None = None) -> KeysetPage:
+    """Failed logins (a lockout is the failure that reached the limit) and successful logins,
+    newest first, in keyset pages of 25; system admins only.
+
+    Two tables, so the keyset helpers for a UNION: each part is filtered "after the cursor"
+    before they are combined, then the combination is ordered and cut."""
+    if not is_system_admin(viewer):
+        raise Http404
+    failures, successes = _event_parts()
+    after = _typed_cursor(cursor)
+    if after is not None:
+        condition = rows_after(AUTHENTICATION_ORDERING, after)
+        failures, successes = failures.filter(condition), successes.filter(condition)
+    combined = failures.union(successes, all=True).order_by(*AUTHENTICATION_ORDERING)
+    rows = [AuthenticationEvent(*row) for row in combined[: AUTHENTICATION_PAGE_SIZE + 1]]
+    next_cursor = None
+    if len(rows) > AUTHENTICATION_PAGE_SIZE:
+        rows = rows[:AUTHENTICATION_PAGE_SIZE]
+        last = rows[-1]
+        next_cursor = cursor_for([last.attempt_time.isoformat(), last.kind, last.id])
+    return KeysetPage(items=rows, next_cursor=next_cursor)
+
+
+def locked_usernames(*, viewer) -> list[dict]:
+    """The user names locked out now (failures within the cool-off reaching the limit), with
+    when their last failure was; system admins only."""
+    if not is_system_admin(viewer):
+        raise Http404
+    since = timezone.now() - get_cool_off()
+    rows = (
+        AccessAttempt.objects.filter(attempt_time__gte=since, username__isnull=False)
+        .values("username")
+        .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+        .filter(failures__gte=get_failure_limit(None, None))
+        .order_by("-last", "username")
+    )
+    return list(rows)

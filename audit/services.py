@@ -1,6 +1,13 @@
 from typing import Any
 
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
+from django.contrib.auth import get_user_model
 from django.db import models, transaction
+from django.db.models import Sum
+from django.http import Http404
+
+from accounts.permissions import is_system_admin
 
 from .models import AuditEntry
 
@@ -60,3 +67,25 @@ def audit_record(
         ],
         changes=changes or {},
     )
+
+
+@transaction.atomic
+def authentication_unlock(*, viewer, username: str) -> int:
+    """A system admin lifts the lockout of the account ``username`` before its cool-off ends:
+    its failed attempts are forgotten (the failure log keeps them). Audited; returns how many
+    attempt rows were cleared. Anyone else, or a user name with no account, gets a 404."""
+    if not is_system_admin(viewer):
+        raise Http404
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise Http404
+    attempts = AccessAttempt.objects.filter(username=username)
+    failures = attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
+    cleared = axes_reset(username=username)
+    audit_record(
+        actor=viewer,
+        action="authentication.unlocked",
+        target=user,
+        changes={"failures": [failures, 0]},
+    )
+    return cleared

@@ -13,6 +13,7 @@ must stop the process, not silently fall back to a default.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -126,6 +127,7 @@ INSTALLED_APPS = [
     "referrals",
     "reminders",
     "demo",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +146,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "agencies.middleware.CurrentAgencyMiddleware",
     "audit.middleware.AccessLogMiddleware",
+    # Last: answers a locked-out login with templates/registration/locked_out.html.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -211,6 +215,48 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Repeated failed logins lock out (django-axes): after TSUNAGU_LOGIN_FAILURE_LIMIT failures for
+# one user name, or from one address, that user name or that address is refused for
+# TSUNAGU_LOGIN_COOLOFF_MINUTES, even with the right password. Each is counted on its own: one
+# account tried from many addresses, and one address trying many accounts. A success resets the
+# count; a system admin can unlock an account from the authentication log (audit:authentication).
+# accounts.backends.LockoutBackend is axes.backends.AxesStandaloneBackend, skipped when
+# authenticate() is called without a request (no address to count: the test client, a shell).
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("TSUNAGU_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("TSUNAGU_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+# The client's address (django-ipware, through axes): REMOTE_ADDR, unless Tsunagu runs behind
+# TSUNAGU_TRUSTED_PROXY_COUNT reverse proxies that each append the address they were reached from
+# to X-Forwarded-For; then the entry that many from the right (ipware counts the proxies listed
+# after the client, one fewer: the last proxy is REMOTE_ADDR). Whatever a client writes into the
+# header itself lies further left and is never read, so it cannot pick a new address for each try.
+TSUNAGU_TRUSTED_PROXY_COUNT = env_int("TSUNAGU_TRUSTED_PROXY_COUNT", 0)
+if TSUNAGU_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TSUNAGU_TRUSTED_PROXY_COUNT must be 0 or more.")
+# A longer chain (the client's own header in front) is read from the right, not refused.
+IPWARE_STRICT = False
+if TSUNAGU_TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TSUNAGU_TRUSTED_PROXY_COUNT - 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+for _name, _value in (
+    ("TSUNAGU_LOGIN_FAILURE_LIMIT", AXES_FAILURE_LIMIT),
+    ("TSUNAGU_LOGIN_COOLOFF_MINUTES", AXES_COOLOFF_TIME.total_seconds() // 60),
+):
+    if _value < 1:
+        raise ImproperlyConfigured(f"{_name}={_value:g} must be at least 1.")
 
 # --- Internationalisation ---------------------------------------------------------------------
 

@@ -348,6 +348,25 @@ REGISTRY: tuple[Url, ...] = (
     *row("agencies:system_export_municipalities", system_only),
     *row("agencies:system_export_agencies", system_only),
     *row("audit:list", system_only),
+    # failed logins, lockouts and successes (django-axes); ?unlock= asks before unlocking
+    *row(
+        "audit:authentication",
+        system_only,
+        variants={"unlock": {"query": literal(unlock="gate-sysadmin")}},
+    ),
+    # a system admin unlocks an account: its failed attempts go, an audit entry records it
+    *row(
+        "audit:authentication_unlock",
+        system_only,
+        method="POST",
+        data=form(username="gate-sysadmin"),
+        unchanged=rows(
+            "audit.AuditEntry",
+            ("action", "target_id"),
+            action=lambda w, s: "authentication.unlocked",
+        ),
+        writes=system_only,
+    ),
     # --- Cases: the caseload, the searches ---------------------------------------------------
     *row(
         "cases:caseload",
