@@ -226,13 +226,13 @@ class Sharing(Base):
         path = f"/referrals/partner-record/{client_row[1]}/"
         for _ in range(randint(rng, 15, 50)):
             at = answered_at + timedelta(seconds=int(rng.random() * span))
-            if rng.random() < 0.7:
-                viewer, agency_id, client_id = pick(rng, to.workers), to.id, client_row[0]
-            else:
-                viewer, agency_id, client_id = pick(rng, sender.workers), sender.id, receiving_id
+            looker, client_id = (
+                (to, client_row[0]) if rng.random() < 0.7 else (sender, receiving_id)
+            )
             access.rows.append((
-                access.next_id(), at, viewer.user_id, agency_id, client_id, AccessOutcome.SHOWN,
-                Basis.CONSENT, shown, withheld, "referrals:shared_record", path,
+                access.next_id(), at, pick(rng, looker.workers).user_id, looker.id, looker.name,
+                client_id, AccessOutcome.SHOWN, Basis.CONSENT, shown, withheld,
+                "referrals:shared_record", path,
             ))  # fmt: skip
 
     def _denied_look(
@@ -245,8 +245,9 @@ class Sharing(Base):
         access = self.tables["access"]
         at = self._at(self._between(opened_on, self.today - timedelta(days=1)), 13)
         access.rows.append((
-            access.next_id(), at, pick(self.rng, other.workers).user_id, other.id, client_id,
-            AccessOutcome.DENIED, "", "[]", "[]", "cases:client", f"/cases/clients/{public_id}/",
+            access.next_id(), at, pick(self.rng, other.workers).user_id, other.id, other.name,
+            client_id, AccessOutcome.DENIED, "", "[]", "[]", "cases:client",
+            f"/cases/clients/{public_id}/",
         ))  # fmt: skip
 
     def _contact_reminder(

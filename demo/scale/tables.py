@@ -129,8 +129,8 @@ def tables() -> dict[str, Table]:
             "categories", "how_obtained", "confirmed_by",
         ]),
         "access": Table(AccessEntry, [
-            "id", "at", "user", "agency", "client", "outcome", "basis", "categories",
-            "withheld", "page", "path",
+            "id", "at", "user", "agency", "agency_name", "client", "outcome", "basis",
+            "categories", "withheld", "page", "path",
         ]),
         "reminder": Table(Reminder, [
             "id", "public_id", "kind", "agency", "target_type", "target_id", "recipient",
