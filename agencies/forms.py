@@ -304,6 +304,7 @@ class AgencyForm(forms.ModelForm):
             "receives_referrals",
             "consent_validity_days",
             "referral_alert_business_days",
+            "require_two_factor",
             "active_from",
             "active_until",
         ]

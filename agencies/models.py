@@ -223,6 +223,17 @@ class Agency(models.Model):
         default=3,
         validators=[MinValueValidator(2), MaxValueValidator(20)],
     )
+    # Supervisors, roster admins and system admins always log in with a second factor; this
+    # extends it to everyone acting for the agency (agencies.permissions.must_use_second_factor).
+    require_two_factor = models.BooleanField(
+        _("two-factor login for all staff"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "Everyone working for the agency logs in with a one-time code from an "
+            "authenticator app. Supervisors and roster admins always do."
+        ),
+    )
     closed_year_end = models.BooleanField(
         _("closed over the year end (12/29–1/3)"),
         default=True,

@@ -4,6 +4,7 @@ A ``Viewer`` is the user and the membership they act through right now (None for
 working outside any agency). Roster rights give no sight of clients.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from accounts.permissions import is_system_admin
@@ -22,6 +23,7 @@ __all__ = [
     "is_supervisor_of",
     "is_supporter",
     "is_system_admin",
+    "must_use_second_factor",
 ]
 
 
@@ -84,3 +86,21 @@ def can_manage_agency(viewer: Viewer, agency: Agency) -> bool:
 def can_administer_installation(viewer: Viewer) -> bool:
     """Municipalities, networks, agencies of the whole installation, imports, the audit log."""
     return is_system_admin(viewer.user)
+
+
+def obliges_second_factor(membership: Membership) -> bool:
+    """A supervisor or roster admin, or anyone at an agency that asks it of all its staff."""
+    return bool(
+        membership.role == Role.SUPERVISOR
+        or membership.is_roster_admin
+        or membership.agency.require_two_factor
+    )
+
+
+def must_use_second_factor(user, memberships: Iterable[Membership]) -> bool:
+    """Whether ``user`` must log in with a second factor (TOTP): system admins always, anyone
+    else when one of the memberships they act through obliges it. A person working for
+    several agencies must when any one of them asks."""
+    if not user.is_authenticated:
+        return False
+    return is_system_admin(user) or any(obliges_second_factor(m) for m in memberships)

@@ -49,6 +49,7 @@ AGENCY_FIELDS = (
     "receives_referrals",
     "consent_validity_days",
     "referral_alert_business_days",
+    "require_two_factor",
     "active_from",
     "active_until",
 )
