@@ -209,7 +209,17 @@ def login_as(client, user):
 def page(page):
     # Fail in seconds, not half a minute, when a label or button is not there.
     page.set_default_timeout(8000)
-    return page
+    # Every browser test also checks the Content-Security-Policy: anything the page tried that
+    # the policy refused (an inline script or handler, a style attribute, eval) fails the test.
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield page
+    assert not refused, f"The Content-Security-Policy refused: {refused}"
 
 
 def viewer_for(user):

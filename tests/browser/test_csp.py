@@ -1,0 +1,45 @@
+"""What moved out of the pages for the Content-Security-Policy still works in a browser that
+enforces it: the queue's "tick all" box and the print buttons (static/js). The ``page`` fixture
+(tests/conftest.py) fails either test if the browser refused anything on the way."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_roster import log_in
+from tests.conftest import PASSWORD, send_referral, viewer_for
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_supervisor_ticks_every_referral_on_the_queue_page_at_once(
+    live_server, page, suzuki, tanaka, yamamoto, jiritsu_b
+):
+    from cases.services import client_create
+
+    send_referral(tanaka, yamamoto, jiritsu_b)
+    kimura = client_create(
+        viewer=viewer_for(tanaka),
+        fields={"full_name": "木村 花子", "full_name_kana": "キムラ ハナコ"},
+    )
+    send_referral(tanaka, kimura, jiritsu_b)
+    log_in(page, live_server.url, "suzuki", PASSWORD)
+    page.goto(live_server.url + "/referrals/incoming/")
+    header = page.get_by_role("checkbox", name="このページをすべて選択")
+    boxes = page.locator('#queue-table input[name="referral"]')
+    expect(boxes).to_have_count(2)
+
+    header.check()
+    for box in boxes.all():
+        expect(box).to_be_checked()
+    header.uncheck()
+    for box in boxes.all():
+        expect(box).not_to_be_checked()
+
+
+def test_the_print_button_prints(live_server, page, tanaka):
+    # The browser's print dialog cannot show headless: the page's print() records the call.
+    page.add_init_script("window.print = () => { window.printed = (window.printed || 0) + 1; }")
+    log_in(page, live_server.url, "tanaka", PASSWORD)
+    page.goto(live_server.url + "/agencies/directory/")
+    page.get_by_role("button", name="印刷").click()
+    assert page.evaluate("window.printed") == 1
