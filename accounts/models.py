@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
@@ -73,3 +74,42 @@ class User(AbstractUser):
 
     def has_module_perms(self, app_label: str) -> bool:
         return self.is_active and self.is_system_admin
+
+
+class AuthenticationEventKind(models.TextChoices):
+    """What ended or changed a user's sessions, for the authentication log (audit app). Failed
+    and successful logins are django-axes' own tables; these are the events axes does not see."""
+
+    IDLE_TIMEOUT = "idle_timeout", _("Logged out: no activity")
+    MAX_AGE = "max_age", _("Logged out: session lifetime reached")
+    SESSIONS_ENDED = "sessions_ended", _("All sessions ended by an administrator")
+
+
+class AuthenticationEvent(models.Model):
+    """One session event of one user (see AuthenticationEventKind). Rows are only inserted."""
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("event"), max_length=30, choices=AuthenticationEventKind.choices)
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    # The user name as it was: the log must read the same after a rename.
+    username = models.CharField(_("user name"), max_length=150)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+        help_text=_("Empty when the system ended the session by itself."),
+    )
+
+    class Meta:
+        verbose_name = _("authentication event")
+        verbose_name_plural = _("authentication events")
+        indexes = [models.Index(fields=["-at", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.username}"

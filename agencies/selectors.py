@@ -9,7 +9,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, QueryDict
 from django.utils import timezone
 
-from core.japanese import search_key
+from accounts.models import User
+from core.japanese import search_key, to_katakana
 from core.pagination import KeysetPage, keyset_page
 
 from .models import Agency, AgencyFunctionEntry, Membership, Municipality, MunicipalityKind, Network
@@ -263,3 +264,50 @@ def network_agencies_to_pick(viewer: Viewer, params: QueryDict) -> QuerySet[Agen
     if not can_administer_installation(viewer):
         raise Http404
     return Agency.objects.all()
+
+
+# --- User accounts, for system admins ----------------------------------------------------------
+
+USER_ORDERING = ["username", "id"]
+
+
+def user_search(*, viewer: Viewer, text: str, cursor: str | None) -> KeysetPage:
+    """User accounts whose name, kana or user name contains every word typed, a keyset page at
+    a time (there may be tens of thousands of staff); system admins only."""
+    if not can_administer_installation(viewer):
+        raise Http404
+    users = User.objects.only(
+        "id",
+        "username",
+        "full_name",
+        "full_name_kana",
+        "is_active",
+        "is_system_admin",
+        "last_login",
+    )
+    for word in text.split():
+        kana = to_katakana(word)
+        users = users.filter(
+            Q(username__icontains=word)
+            | Q(full_name__icontains=word)
+            | Q(full_name_kana__icontains=kana)
+        )
+    return keyset_page(users, ordering=USER_ORDERING, cursor=cursor)
+
+
+def user_account_get(*, viewer: Viewer, user_id: int) -> User:
+    """One user account with its memberships (agency and role, active or not); system admins
+    only, anyone else and an unknown id get a 404."""
+    if not can_administer_installation(viewer):
+        raise Http404
+    memberships = Membership.objects.select_related("agency").order_by(
+        "-is_active", "agency__name_kana", "agency__name", "id"
+    )
+    user = (
+        User.objects.prefetch_related(Prefetch("memberships", queryset=memberships))
+        .filter(pk=user_id)
+        .first()
+    )
+    if user is None:
+        raise Http404
+    return user

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import current, directory, imports, picker, roster, system
+from .views import accounts, current, directory, imports, picker, roster, system
 
 app_name = "agencies"
 urlpatterns = [
@@ -50,4 +50,12 @@ urlpatterns = [
         name="system_export_municipalities",
     ),
     path("system/export/agencies.csv", imports.export_agencies, name="system_export_agencies"),
+    # System administration: user accounts
+    path("system/accounts/", accounts.user_list, name="system_users"),
+    path("system/accounts/<int:user_id>/", accounts.user_detail, name="system_user"),
+    path(
+        "system/accounts/<int:user_id>/end-sessions/",
+        accounts.user_end_sessions,
+        name="system_user_end_sessions",
+    ),
 ]

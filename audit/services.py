@@ -4,10 +4,12 @@ from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.http import Http404
 
+from accounts.models import AuthenticationEventKind
 from accounts.permissions import is_system_admin
+from accounts.services import authentication_event_record
 
 from .models import AuditEntry
 
@@ -89,3 +91,26 @@ def authentication_unlock(*, viewer, username: str) -> int:
         changes={"failures": [failures, 0]},
     )
     return cleared
+
+
+@transaction.atomic
+def user_sessions_end(*, actor, user) -> None:
+    """A system admin ends every session of ``user``, on every device, at once (a lost laptop,
+    a person who left): each one fails its auth-hash check at its next request, in every web
+    process (the epoch is part of the hash, see accounts.models.User). Audited, and written to
+    the authentication log. Anyone else gets a 404."""
+    if not is_system_admin(actor):
+        raise Http404
+    user_model = get_user_model()
+    before = user_model.objects.select_for_update().values_list("session_epoch", flat=True)
+    epoch = before.get(pk=user.pk)
+    user_model.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    audit_record(
+        actor=actor,
+        action="authentication.sessions_ended",
+        target=user,
+        changes={"session_epoch": [epoch, epoch + 1]},
+    )
+    authentication_event_record(
+        user=user, kind=AuthenticationEventKind.SESSIONS_ENDED, ip_address=None, actor=actor
+    )

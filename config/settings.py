@@ -145,6 +145,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages (the timeout's message rides on the redirect to the login page), before
+    # anything that acts for the user: an ended session reaches no further.
+    "accounts.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "agencies.middleware.CurrentAgencyMiddleware",
@@ -170,6 +173,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.csp",
                 "agencies.context_processors.current_agency",
+                "accounts.context_processors.session_timing",
             ],
         },
     },
@@ -217,7 +221,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)  # one working day
+# Session lifetimes (accounts.middleware.SessionLifetimeMiddleware): a session ends after
+# TSUNAGU_SESSION_IDLE_MINUTES without a request the person made (background polling does not
+# count), and TSUNAGU_SESSION_MAX_HOURS after its login whatever happens. The page warns
+# TSUNAGU_SESSION_WARNING_SECONDS before the idle end, with a button to stay logged in. The
+# cookie and the session row never outlive the absolute lifetime either.
+TSUNAGU_SESSION_IDLE = timedelta(minutes=env_int("TSUNAGU_SESSION_IDLE_MINUTES", 30))
+TSUNAGU_SESSION_MAX_AGE = timedelta(hours=env_int("TSUNAGU_SESSION_MAX_HOURS", 12))
+TSUNAGU_SESSION_WARNING = timedelta(seconds=env_int("TSUNAGU_SESSION_WARNING_SECONDS", 120))
+for _name, _value in (
+    ("TSUNAGU_SESSION_IDLE_MINUTES", TSUNAGU_SESSION_IDLE.total_seconds() // 60),
+    ("TSUNAGU_SESSION_MAX_HOURS", TSUNAGU_SESSION_MAX_AGE.total_seconds() // 3600),
+    ("TSUNAGU_SESSION_WARNING_SECONDS", TSUNAGU_SESSION_WARNING.total_seconds()),
+):
+    if _value < 1:
+        raise ImproperlyConfigured(f"{_name}={_value:g} must be at least 1.")
+if TSUNAGU_SESSION_WARNING >= TSUNAGU_SESSION_IDLE:
+    raise ImproperlyConfigured(
+        "TSUNAGU_SESSION_WARNING_SECONDS must be shorter than the idle timeout."
+    )
+SESSION_COOKIE_AGE = int(TSUNAGU_SESSION_MAX_AGE.total_seconds())
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Repeated failed logins lock out (django-axes): after TSUNAGU_LOGIN_FAILURE_LIMIT failures for

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.sessions import background_request
 from agencies.selectors import agency_get_for_manage
 from core.forms import add_service_errors
 
@@ -34,6 +35,7 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@background_request  # polled every minute by the page: not activity, or no page would time out
 def reminder_badge(request: HttpRequest) -> HttpResponse:
     """The header's unread count, fetched by htmx after the page: the page itself spends no
     query on it (one COUNT here, none for people without an agency)."""

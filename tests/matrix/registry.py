@@ -291,6 +291,9 @@ REGISTRY: tuple[Url, ...] = (
     *row("login", everyone, open=True, ok=lambda p: OK if p == "anonymous" else REDIRECT),
     *row("logout", everyone, method="POST", open=True),
     *row("set_language", everyone, method="POST", open=True, data=form(language="ja", next="/")),
+    # the idle-timeout warning asks how long is left (401 once logged out) and keeps alive
+    *row("session_status", everyone, open=True, ok=lambda p: 401 if p == "anonymous" else OK),
+    *row("session_keep_alive", signed_in, method="POST", data=form(), ok=OK),
     *row("password_change", signed_in),
     *row("password_change_done", signed_in),
     # a one-time link that is not valid: the page says so (the real one is in test_roster)
@@ -347,6 +350,30 @@ REGISTRY: tuple[Url, ...] = (
     *row("agencies:system_import", system_only),
     *row("agencies:system_export_municipalities", system_only),
     *row("agencies:system_export_agencies", system_only),
+    # user accounts: the search is POSTed (a name stays out of the address), one account's page
+    *row(
+        "agencies:system_users",
+        system_only,
+        variants={
+            "search": {"method": "POST", "data": form(q="gate"), "ok": OK},
+            "htmx": {"method": "POST", "data": form(q="gate"), "ok": OK, "htmx": "user-results"},
+        },
+    ),
+    *row("agencies:system_user", system_only, fixed(user_id="H_former_user")),
+    # GET asks; POST ends every session of the (former) member: epoch bumped, audited
+    *row(
+        "agencies:system_user_end_sessions",
+        system_only,
+        fixed(user_id="H_former_user"),
+        variants={
+            "end": {
+                "method": "POST",
+                "data": form(),
+                "unchanged": rows("accounts.User", ("session_epoch",), pk=w("H_former_user")),
+                "writes": system_only,
+            }
+        },
+    ),
     *row("audit:list", system_only),
     # failed logins, lockouts and successes (django-axes); ?unlock= asks before unlocking
     *row(

@@ -349,6 +349,7 @@ def build() -> dict:
         "L_id": agencies["L"].public_id,
         "H_cw_membership": users["H-caseworker"].memberships.get().public_id,
         "H_former_membership": former.public_id,
+        "H_former_user": former.user_id,
         "L_cw_user": users["L-caseworker"].pk,
         "network_id": network.public_id,
         "council_id": council.public_id,
