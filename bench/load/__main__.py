@@ -33,11 +33,12 @@ What it does, in four processes:
    The users send ``X-Forwarded-Proto: https`` as the TLS-terminating proxy in front of a
    production Tsunagu does. Its error log is read afterwards: any server error counts.
 4. **Swarm** (a child, because locust monkey-patches the process for gevent): the users of
-   ``bench/load/locustfile.py``, started 10 a second. Each logs in through the login form
-   (and a TOTP code where asked) first and then works; when all are in, ``--warm-up`` seconds
-   more (each gunicorn process compiles its templates on first use), then the statistics
-   restart and the mix runs for ``--duration`` seconds, the measured part. Login and warm-up
-   figures are printed apart.
+   ``bench/load/locustfile.py``, started one a second (each login hashes the password for
+   about a second of CPU: ten a second would queue for minutes on 2 cores). Each logs in
+   through the login form (and a TOTP code where asked) first and then works; when all are in,
+   ``--warm-up`` seconds more (each gunicorn process compiles its templates on first use), then
+   the statistics restart and the mix runs for ``--duration`` seconds, the measured part.
+   Login and warm-up figures are printed apart.
 
 The mix (think time 1–5 s between things, each thing with what the browser requests with it):
 caseworkers — the dashboard (caseload), the caseload filter typed, the client search typed (as
@@ -74,8 +75,9 @@ CLIENTS_PER_CASEWORKER = 40
 CLIENTS_PER_SUPERVISOR = 60
 # Lines of gunicorn's and Django's log that mean the server failed a request.
 SERVER_ERROR = re.compile(r"Internal Server Error|Traceback|WORKER TIMEOUT|\[CRITICAL\]|\[ERROR\]")
-# A line of the access log as start_gunicorn asks for it: when, method, path, status, ms.
-ACCESS = re.compile(r'^\[([^\]]+)\] "(\S+) (\S+)" (\d+) (\d+)$')
+# A line of the access log: [when] "METHOD path…" status … ms (config/gunicorn.py's format, or
+# the one start_gunicorn gives without it).
+ACCESS = re.compile(r'\[([^\]]+)\] "(\S+) (\S+)[^"]*" (\d+) .*?(\d+)(?:ms)?$')
 
 
 def database_url(clients: int) -> str:
@@ -141,7 +143,12 @@ def main() -> None:
         help="seconds of the mix after the logins, before the measured part (each gunicorn "
         "process compiles its templates on first use)",
     )
-    parser.add_argument("--spawn-rate", type=float, default=10, help="users started a second")
+    parser.add_argument(
+        "--spawn-rate",
+        type=float,
+        default=1,
+        help="users started a second (each begins with a login, a second of CPU for the hash)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=2, help="threads per worker (gthread)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -185,8 +192,7 @@ def main() -> None:
         host = f"http://127.0.0.1:{port}"
         result = run_child(["--swarm", "--host", host], base_env(args.clients), args)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
     result["server_errors"] = [
         line for line in log.read_text().splitlines() if SERVER_ERROR.search(line)
     ]
@@ -223,6 +229,16 @@ def run_child(role: list[str], env: dict, args) -> dict:
     return result_line(result.stdout)
 
 
+def stop(server: subprocess.Popen) -> None:
+    """gunicorn's graceful stop lets requests in flight finish; then it is killed."""
+    server.terminate()
+    try:
+        server.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
+
+
 def collect_static(env: dict) -> None:
     """collectstatic in production settings, unless nothing in static/ changed since the last
     time: compressing every file again takes a minute on a busy machine."""
@@ -252,11 +268,14 @@ def start_gunicorn(env: dict, args) -> tuple[subprocess.Popen, int, Path]:
         f"--threads={args.threads}",
         "--log-level=warning",
         f"--error-logfile={log}",
-        # As in production (the Dockerfile logs every request), to a file, with each request's
-        # time in the server (ms) and its path without the query string.
+        # As in production (the Dockerfile logs every request), to a file; each line ends with
+        # the request's time in the server (ms), read for the server's own figures.
         f"--access-logfile={folder / 'access.log'}",
-        '--access-logformat=%(t)s "%(m)s %(U)s" %(s)s %(M)s',
     ]
+    if (ROOT / "config" / "gunicorn.py").exists():
+        command.append("--config=config/gunicorn.py")  # production's, as the Dockerfile runs it
+    else:
+        command.append('--access-logformat=%(t)s "%(m)s %(U)s" %(s)s %(M)s')
     if args.threads > 1:
         command.append("--worker-class=gthread")
     log.write_text("")
@@ -473,7 +492,7 @@ def server_times(access_log: Path, start: float, end: float) -> list[dict]:
     server spent, without the load generator's own delays on a busy machine."""
     times: dict[str, list[int]] = {}
     for line in access_log.read_text().splitlines():
-        match = ACCESS.match(line)
+        match = ACCESS.search(line)
         if not match:
             continue
         at = datetime.strptime(match[1], "%d/%b/%Y:%H:%M:%S %z").timestamp()

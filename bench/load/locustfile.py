@@ -119,6 +119,10 @@ class Staff(FastHttpUser):
     wait_time = between(1, 5)
     # A person's browser keeps a few connections open; so does this one.
     concurrency = 4
+    # A login hashes the password (PBKDF2, about a second of a core, several on a busy machine)
+    # and they queue at the start: a slow answer is a figure, a timeout an error.
+    connection_timeout = 60.0
+    network_timeout = 180.0
 
     def on_start(self) -> None:
         queue = _queues[self.role]
@@ -245,6 +249,11 @@ class Staff(FastHttpUser):
                 "prepares, so run it again after fixing the cause.",
                 self.environment,
             )
+        if response.status_code == 0:
+            login_failed(
+                f"{username}: no answer to the login: {getattr(response, 'error', None)!r}",
+                self.environment,
+            )
         if response.status_code != 302:
             login_failed(
                 f"{username}: the login form answered HTTP {response.status_code} instead of "
@@ -335,6 +344,18 @@ class Staff(FastHttpUser):
             )
         return page
 
+    def type_into(
+        self, form, page_path: str, name: str, target: str, verify=None, **typed: str
+    ) -> None:
+        """What htmx sends while one types into a search form: GET with the fields in the
+        query, or POST (a search kept out of URLs and logs), as the form says."""
+        data = form.values(**typed)
+        action = form.action(page_path)
+        if form.method == "POST":
+            self.post(action, name, data, htmx=target, expect=200, verify=verify)
+        else:
+            self.get(f"{action}?{urlencode(data)}", name, htmx=target, verify=verify)
+
     @task(1)
     def notifications(self) -> None:
         self.get(NOTIFICATIONS_PATH, "notification centre")
@@ -351,9 +372,11 @@ class Caseworker(Staff):
     def filter_caseload(self) -> None:
         """Type a family name into the caseload's filter (htmx swaps the list as one types)."""
         client = random.choice(self.account["clients"])
-        family = hiragana(client["kana"].split()[0])
-        self.get(HOME_PATH, "dashboard (caseload)")
-        self.get(f"{HOME_PATH}?{urlencode({'q': family})}", "caseload filter (htmx)", htmx="")
+        page = self.get(HOME_PATH, "dashboard (caseload)")
+        form = page.form_with("q")
+        if form is not None:
+            family = hiragana(client["kana"].split()[0])
+            self.type_into(form, HOME_PATH, "caseload filter (htmx)", "caseload-list", q=family)
 
     @task(3)
     def search_then_open(self) -> None:
@@ -372,15 +395,9 @@ class Caseworker(Staff):
             return f"{client['kana']} is not among the results"
 
         name = "client search: typed (htmx)"
+        self.type_into(form, CLIENT_SEARCH_PATH, name, "results", q=hiragana(family))
         full = hiragana(f"{family} {given}".strip())
-        for text, verify in ((hiragana(family), None), (full, found)):
-            data = form.values(q=text)
-            if form.method == "POST":
-                action = form.action(CLIENT_SEARCH_PATH)
-                self.post(action, name, data, htmx="results", expect=200, verify=verify)
-            else:
-                path = f"{form.action(CLIENT_SEARCH_PATH)}?{urlencode(data)}"
-                self.get(path, name, htmx="results", verify=verify)
+        self.type_into(form, CLIENT_SEARCH_PATH, name, "results", verify=found, q=full)
         self.client_page(client)
 
     @task(3)
