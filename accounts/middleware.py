@@ -45,7 +45,9 @@ class SessionLifetimeMiddleware:
             user=request.user, kind=kind, ip_address=get_client_ip_address(request)
         )
         come_back_to = _where_they_were(request)
+        kept = sessions.kept_after_ending(request.session)
         logout(request)
+        request.session.update(kept)
         messages.warning(request, _ended_message(kind))
         login_url = resolve_url("login")
         if come_back_to:

@@ -28,6 +28,20 @@ LOGIN_AT = "tsunagu_login_at"
 ACTIVE_AT = "tsunagu_active_at"
 
 
+# Session keys that outlive the logout of an ended session, so that the same person logging in
+# again comes back to the same place: the agency they acted as (agencies registers its key).
+# Whoever sets one must check it against the user who logs in next: it may be someone else.
+_kept_after_ending: set[str] = set()
+
+
+def keep_after_ending(key: str) -> None:
+    _kept_after_ending.add(key)
+
+
+def kept_after_ending(session) -> dict:
+    return {key: session[key] for key in _kept_after_ending if key in session}
+
+
 def idle_timeout() -> timedelta:
     return settings.TSUNAGU_SESSION_IDLE
 

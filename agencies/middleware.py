@@ -1,7 +1,12 @@
+from accounts.sessions import keep_after_ending
+
 from .permissions import Viewer
 from .selectors import membership_get_for_user
 
 SESSION_KEY = "current_membership_id"
+# The agency survives an idle timeout's logout, so logging in again comes back to the same page as
+# the same agency; it is only ever read through membership_get_for_user, for whoever logs in.
+keep_after_ending(SESSION_KEY)
 
 
 class CurrentAgencyMiddleware:

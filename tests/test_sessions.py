@@ -79,6 +79,25 @@ class TestIdleTimeout:
         assert again.status_code == 302
         assert again["Location"] == page
 
+    def test_the_agency_is_kept_for_the_same_person_and_not_for_another(self, client, tanaka, sato):
+        login_as(client, tanaka)
+        set_clock(client, active=31 * MINUTE)
+        page = reverse("cases:caseload")
+        client.get(page)
+
+        # Someone else logs in on the same browser: nothing of tanaka's agency is theirs.
+        client.post(reverse("login"), {"username": "sato", "password": PASSWORD, "next": page})
+        assert client.get(page).context["request"].membership is None
+        client.post(reverse("logout"))
+        login_as(client, tanaka)
+        set_clock(client, active=31 * MINUTE)
+        client.get(page)
+        # The same person logging in again acts as the same agency at once.
+        client.post(reverse("login"), {"username": "tanaka", "password": PASSWORD, "next": page})
+        assert client.get(page).context["request"].membership.agency.name == (
+            "ひきこもり支援ステーションA"
+        )
+
     def test_a_session_just_short_of_the_timeout_lasts(self, client, tanaka):
         login_as(client, tanaka)
         set_clock(client, active=29 * MINUTE)
