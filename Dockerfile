@@ -54,4 +54,5 @@ USER tsunagu:tsunagu
 
 EXPOSE 8000
 
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# config/gunicorn.py: the access log writes no query string (no name typed into a URL).
+CMD ["gunicorn", "--config", "config/gunicorn.py", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

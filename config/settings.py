@@ -468,9 +468,33 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No query string in a request line of a log (core.logging): a name typed into an old
+    # search URL must not end up in a file kept for months. The gunicorn access log:
+    # config/gunicorn.py.
+    "filters": {"without_query_string": {"()": "core.logging.WithoutQueryString"}},
+    "formatters": {
+        # Django's own for runserver's request lines (DEFAULT_LOGGING), which this replaces.
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {
+            "handlers": ["django.server"],
+            "filters": ["without_query_string"],
+            "level": "INFO",
+            "propagate": False,
+        },
+        "django.request": {"filters": ["without_query_string"]},
+    },
 }
 
 # --- Lawful bases without consent ----------------------------------------------------------------

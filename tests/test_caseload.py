@@ -36,12 +36,18 @@ def ja(message: str) -> str:
 
 
 def dashboard(client, **params):
+    """The page as a link opens it: only what names no one (scope, due, a cursor)."""
     return client.get(reverse("cases:caseload"), params)
 
 
+def filtered(client, **params):
+    """The page as the filter's button sends it: POSTed (a name stays out of the URL)."""
+    return client.post(reverse("cases:caseload"), params)
+
+
 def htmx_list(client, **params):
-    """What the filter box gets as one types: the list alone."""
-    return client.get(reverse("cases:caseload"), params, headers={"HX-Request": "true"})
+    """What the filter box gets as one types (POSTed): the list alone."""
+    return client.post(reverse("cases:caseload"), params, headers={"HX-Request": "true"})
 
 
 def open_case_for(worker, name: str, kana: str, *, topic: str = "job_search", co_workers=()):
@@ -182,8 +188,9 @@ class TestPaging:
         login_as(client, tanaka)
 
         first = dashboard(client).text
-        after = re.search(r'href="\?after=([^"]+)" data-next', first).group(1)
-        second = dashboard(client, after=after).text
+        # The page buttons post (a filtered list's carry the name); the cursor names no one.
+        after = re.search(r'name="after" value="([^"]+)" data-next', first).group(1)
+        second = filtered(client, after=after).text
 
         def shown(text):
             return re.findall(r'data-case="([0-9a-f-]{36})"', text)
@@ -210,12 +217,16 @@ class TestPaging:
         login_as(client, takahashi)
 
         first = dashboard(client, scope="agency").text
-        after = re.search(r'href="\?scope=agency&amp;after=([^"]+)" data-next', first).group(1)
-        second = dashboard(client, scope="agency", after=after).text
+        pages = first.split("data-pages>")[1].split("</form>")[0]
+        assert '<input type="hidden" name="scope" value="agency">' in pages
+        after = re.search(r'name="after" value="([^"]+)" data-next', pages).group(1)
+        second = filtered(client, scope="agency", after=after).text
 
         assert first.count('class="case-row') == CASELOAD_PAGE_SIZE
         assert second.count('class="case-row') == 2
-        assert 'href="?scope=agency"' in second  # back to the first page, same scope
+        back = second.split("data-pages>")[1].split("</form>")[0]
+        assert "data-first" in back  # back to the first page, same scope
+        assert '<input type="hidden" name="scope" value="agency">' in back
 
     def test_an_edited_cursor_starts_from_the_first_page(self, client, tanaka, yamamoto_case):
         login_as(client, tanaka)
@@ -311,7 +322,7 @@ class TestFilter:
     ):
         login_as(client, tanaka)
 
-        text = dashboard(client, q=typed).text
+        text = filtered(client, q=typed).text
 
         assert shown(text) == [str(three_cases["goto"].public_id)]
         assert f'value="{typed}"' in text  # the box keeps what was typed
@@ -319,7 +330,7 @@ class TestFilter:
     def test_a_filter_that_matches_nothing_says_so(self, client, tanaka, three_cases):
         login_as(client, tanaka)
 
-        text = dashboard(client, q="やまだ").text
+        text = filtered(client, q="やまだ").text
 
         assert shown(text) == []
         assert ja("No client matches.") in text
@@ -337,11 +348,11 @@ class TestFilter:
 
         assert shown(text) == [str(three_cases[k].public_id) for k in ("goto", "aoki")]
         assert 'id="caseload-due-only" checked' in text
-        assert shown(dashboard(client, due="1", q="あおき").text) == [
+        assert shown(filtered(client, due="1", q="あおき").text) == [
             str(three_cases["aoki"].public_id)
         ]
 
-    def test_without_javascript_the_form_is_a_plain_get_with_a_button(
+    def test_without_javascript_the_form_is_a_plain_post_with_a_button(
         self, client, tanaka, three_cases
     ):
         login_as(client, tanaka)
@@ -352,7 +363,8 @@ class TestFilter:
             text.split('role="search"')[0].rsplit("<form", 1)[1]
             + text.split('role="search"')[1].split("</form>")[0]
         )
-        assert 'method="get"' in form
+        assert 'method="post"' in form
+        assert 'name="csrfmiddlewaretoken"' in form
         assert f'action="{reverse("cases:caseload")}"' in form
         assert 'name="q"' in form
         assert 'name="due"' in form
@@ -366,9 +378,9 @@ class TestFilter:
         text = dashboard(client, scope="agency").text
 
         assert '<input type="hidden" name="scope" value="agency">' in text
-        assert "後藤 一" in dashboard(client, scope="agency", q="ごとう").text
+        assert "後藤 一" in filtered(client, scope="agency", q="ごとう").text
 
-    def test_the_box_asks_the_server_as_one_types_and_keeps_the_url(
+    def test_the_box_posts_to_the_server_as_one_types_and_pushes_no_url(
         self, client, tanaka, three_cases
     ):
         login_as(client, tanaka)
@@ -376,11 +388,13 @@ class TestFilter:
         text = dashboard(client).text
 
         box = text.split('id="caseload-filter"')[1].split(">")[0]
-        assert f'hx-get="{reverse("cases:caseload")}"' in box
+        assert f'hx-post="{reverse("cases:caseload")}"' in box
         assert 'hx-trigger="input changed delay:250ms, search"' in box
         assert 'hx-target="#caseload-list"' in box
-        assert 'hx-push-url="true"' in box
         assert 'hx-include="closest form"' in box
+        # A name typed here goes into no URL: not the address bar, not the history.
+        assert "hx-push-url" not in text
+        assert "hx-get" not in box
         # No copy of the kana key in the page: the server alone compares.
         assert "normalize(" not in text
         assert "charCodeAt" not in text
@@ -401,32 +415,39 @@ class TestFilter:
     def test_htmx_restoring_its_history_gets_the_whole_page(self, client, tanaka, three_cases):
         login_as(client, tanaka)
 
+        log(tanaka, three_cases["aoki"], occurred_on=days(-9), next_contact_on=today())
+
         text = client.get(
             reverse("cases:caseload"),
-            {"q": "アオキ"},
+            {"due": "1"},
             headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
         ).text
 
         assert "<html" in text
-        assert 'value="アオキ"' in text
+        assert 'id="caseload-due-only" checked' in text
         assert shown(text) == [str(three_cases["aoki"].public_id)]
 
-    def test_the_filter_pages_with_the_keyset_and_keeps_itself_in_the_links(self, client, tanaka):
+    def test_the_filter_pages_with_the_keyset_and_posts_itself_again(self, client, tanaka):
         wanted = [open_case_for(tanaka, f"佐々木 {n}", "ササキ") for n in range(30)]
         for n in range(5):
             open_case_for(tanaka, f"相談者 {n}", "ソウダンシャ")
         login_as(client, tanaka)
 
         first = htmx_list(client, q="ささき").text
-        after = re.search(
-            r'href="\?q=%E3%81%95%E3%81%95%E3%81%8D&amp;after=([^"]+)" data-next', first
-        )
-        second = dashboard(client, q="ささき", after=after.group(1)).text
+        pages = first.split("data-pages>")[1].split("</form>")[0]
+        # The page buttons post the filter again (no link carries it).
+        assert '<input type="hidden" name="q" value="ささき">' in pages
+        after = re.search(r'name="after" value="([^"]+)" data-next', pages)
+        second = filtered(client, q="ささき", after=after.group(1)).text
 
         assert len(shown(first)) == CASELOAD_PAGE_SIZE
         assert len(shown(second)) == 5
         assert "data-next" not in second
-        assert 'href="?q=%E3%81%95%E3%81%95%E3%81%8D"' in second  # back to the first page
+        back = second.split("data-pages>")[1].split("</form>")[0]
+        assert "data-first" in back  # back to the first page, the filter kept
+        assert '<input type="hidden" name="q" value="ささき">' in back
+        assert 'name="after"' not in back
+        assert "?q=" not in first + second
         assert sorted(shown(first) + shown(second)) == sorted(str(c.public_id) for c in wanted)
 
 
@@ -540,7 +561,7 @@ class TestQueryCount:
         # and main topic in it), 7 received referrals assigned to me, 8 my unread reminders,
         # 9 the cases they are about
         with django_assert_max_num_queries(9):
-            page = dashboard(client, **params)
+            page = filtered(client, **params)
         # The list alone: the same, without the referrals and reminders.
         with django_assert_max_num_queries(6):
             listed = htmx_list(client, **params)

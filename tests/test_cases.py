@@ -266,7 +266,7 @@ class TestVisibility:
     def test_search_looks_only_inside_the_current_agency(self, client, sato, yamamoto):
         login_as(client, sato)
 
-        response = client.get(reverse("cases:client_search"), {"q": "やまもと"})
+        response = client.post(reverse("cases:client_search"), {"q": "やまもと"})
 
         assert response.status_code == 200
         assert "山本" not in response.text
@@ -319,7 +319,7 @@ class TestQueryCounts:
         login_as(client, tanaka)
 
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(reverse("cases:client_search"), {"q": "けんさく"})
+            response = client.post(reverse("cases:client_search"), {"q": "けんさく"})
 
         assert response.text.count("検索 ") == min(count, DEFAULT_PAGE_SIZE)
         # 1 session, 2 user, 3 membership + agency, 4 clients page, 5 their open cases

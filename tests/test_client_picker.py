@@ -11,6 +11,7 @@ test_households use it too).
 """
 
 import datetime
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
@@ -62,7 +63,10 @@ def register(user, full_name: str, kana: str, birth_date: datetime.date) -> Clie
 
 
 def _pick(http, text, **params):
-    return http.get(reverse("cases:client_pick"), {"q": text, **params})
+    """What was typed is POSTed (a name stays out of the URL); ``open_case`` and ``exclude``
+    name no one and stay in the URL the widget is given."""
+    query = f"?{urlencode(params)}" if params else ""
+    return http.post(reverse("cases:client_pick") + query, {"q": text})
 
 
 # --- The search: the agency's own clients, by kana, at most the limit -------------------------

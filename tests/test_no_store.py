@@ -26,13 +26,16 @@ def test_the_pages_that_name_a_person_are_kept_nowhere(client, tanaka, yamamoto_
         reverse("cases:client", args=[person.public_id]),
         reverse("cases:plan_print", args=[plan.public_id]),
         reverse("referrals:print", args=[referral.public_id]),
-        reverse("cases:client_search") + "?q=山本",
         reverse("cases:caseload"),
     ):
         response = client.get(url)
         assert response.status_code == 200, url
         assert "山本" in response.content.decode(), url
         assert no_store(response), url
+    # The search is POSTed (no name in its URL); its answer is kept nowhere either.
+    found = client.post(reverse("cases:client_search"), {"q": "山本"})
+    assert "山本" in found.content.decode()
+    assert no_store(found)
 
 
 def test_the_login_page_and_a_refusal_are_kept_nowhere_too(client, tanaka):

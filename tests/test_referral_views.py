@@ -755,13 +755,19 @@ class TestRecords:
         sent(tanaka, yamamoto_case.client, jiritsu_b)
         login_as(client, tanaka)
 
-        found = client.get(reverse("referrals:records"), {"q": "やまもと"})
-        missed = client.get(reverse("referrals:records"), {"q": "さとう"})
-        csv_missed = client.get(reverse("referrals:records_csv"), {"q": "さとう"})
+        # POSTed, the list's filter and the CSV's (a name stays out of the URL)
+        found = client.post(reverse("referrals:records"), {"q": "やまもと"})
+        missed = client.post(reverse("referrals:records"), {"q": "さとう"})
+        csv_found = client.post(reverse("referrals:records_csv"), {"q": "やまもと"})
+        csv_missed = client.post(reverse("referrals:records_csv"), {"q": "さとう"})
 
         assert len(found.context["provisions"].items) == 1
         assert missed.context["provisions"].items == []
+        assert len(csv_found.getvalue().decode("utf-8-sig").strip().splitlines()) == 2
         assert len(csv_missed.getvalue().decode("utf-8-sig").strip().splitlines()) == 1
+        # The filtered page's CSV button posts the name again, as a hidden field.
+        csv_form = found.text.split("data-records-csv>")[1].split("</form>")[0]
+        assert '<input type="hidden" name="q" value="やまもと">' in csv_form
 
     def test_another_agency_sees_none_of_them(self, client, tanaka, sato, yamamoto_case, jiritsu_b):
         sent(tanaka, yamamoto_case.client, jiritsu_b)

@@ -100,13 +100,24 @@ def client_pick_label(client: Client) -> str:
     return f"{client.full_name}（{client.full_name_kana}{born}）"
 
 
+class ClientPickerWidget(AgencyPickerWidget):
+    """The agency picker's combobox, its search POSTed: what is typed is part of a person's
+    name, which must stay out of the URL (and so out of the server's access log). Only what
+    was typed is sent (``q``, ``static/js/agency-picker.js``), not the form around it."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["search_method"] = "post"
+        return context
+
+
 class ClientPickerField(forms.ModelChoiceField):
     """A client of the viewer's agency chosen with the picker: the agency picker's combobox
-    (``AgencyPickerWidget``, ``static/js/agency-picker.js``) searching ``cases:client_pick``,
+    (``ClientPickerWidget``, ``static/js/agency-picker.js``) searching ``cases:client_pick``,
     so no page renders the agency's clients. The form gives it the queryset it accepts (within
     ``client_scope``, which the search covers) and the server validates the choice against it."""
 
-    widget = AgencyPickerWidget
+    widget = ClientPickerWidget
     default_error_messages = {
         "invalid_choice": _("Choose the person from the list."),
     }

@@ -2,10 +2,10 @@
 
 from uuid import UUID
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.permissions import can_review_queues
 
@@ -21,33 +21,37 @@ QUERY_MAX_LENGTH = 100
 TEMPLATE = "cases/caseload.html"
 
 
-def _scope(request: HttpRequest) -> tuple[bool, bool]:
+def _scope(request: HttpRequest, params: QueryDict) -> tuple[bool, bool]:
     """(may_see_agency, mine_only): supervisors watch the whole agency's follow-ups with
-    ``?scope=agency``; everyone else sees their own cases."""
+    ``scope=agency``; everyone else sees their own cases."""
     may_see_agency = can_review_queues(request.viewer)
-    return may_see_agency, not (may_see_agency and request.GET.get("scope") == "agency")
+    return may_see_agency, not (may_see_agency and params.get("scope") == "agency")
 
 
 def _urgent_client_ids(visits) -> set[int]:
     return {visit.client_id for visit in visits}
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def caseload_page(request: HttpRequest) -> HttpResponse:
     """One compact table, due first, a page at a time; the same few queries for 3 or 30,000
     cases, filtered or not.
 
     ``q`` narrows it to the clients whose name or reading holds the text (any script, width
-    or spacing, as in the client search) and ``due`` to the overdue and due today. htmx asks
-    as one types and gets the list alone (rows, the count and the next-page link); any other
-    GET, or htmx restoring its history, gets the whole page.
+    or spacing, as in the client search) and ``due`` to the overdue and due today. The filter
+    is POSTed (the form, the text box as one types, the page links of a filtered list): a
+    name stays out of the address bar, the history and the server's logs. A GET takes only
+    what names no one — ``scope``, ``due`` and the cursor — and ignores ``q``. htmx asks as one
+    types and gets the list alone (rows, the count and the page links); any other request, or
+    htmx restoring its history, gets the whole page.
     """
     viewer = request.viewer
     if not can_work_with_clients(viewer):
         raise Http404
-    may_see_agency, mine_only = _scope(request)
-    query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
-    due_only = request.GET.get("due") == "1"
+    params = request.POST if request.method == "POST" else request.GET
+    may_see_agency, mine_only = _scope(request, params)
+    query = request.POST.get("q", "").strip()[:QUERY_MAX_LENGTH]
+    due_only = params.get("due") == "1"
     counts = caseload_counts(viewer=viewer, mine_only=mine_only)
     # Every unacknowledged urgent visit of the agency, not only of my cases: it must not wait
     # for the primary caseworker to be back.
@@ -55,12 +59,10 @@ def caseload_page(request: HttpRequest) -> HttpResponse:
     page = caseload(
         viewer=viewer,
         mine_only=mine_only,
-        cursor=request.GET.get("after"),
+        cursor=params.get("after") or None,
         text=query,
         due_only=due_only,
     )
-    params = request.GET.copy()
-    params.pop("after", None)
     context = {
         "counts": counts,
         "mine_only": mine_only,
@@ -71,8 +73,7 @@ def caseload_page(request: HttpRequest) -> HttpResponse:
         "urgent_client_ids": _urgent_client_ids(urgent),
         "rows": page.items,
         "next_cursor": page.next_cursor,
-        "params": params.urlencode(),
-        "first_page": not request.GET.get("after"),
+        "first_page": not params.get("after"),
     }
     if request.htmx and not request.htmx.history_restore_request:
         response = render(request, f"{TEMPLATE}#list", context | {"list_only": True})
@@ -99,7 +100,7 @@ def caseload_row(request: HttpRequest, public_id: UUID) -> HttpResponse:
     agency that is not in the list (closed, or not mine) answers the summary alone and swaps
     nothing."""
     viewer = request.viewer
-    _, mine_only = _scope(request)
+    _, mine_only = _scope(request, request.GET)
     rows = caseload(viewer=viewer, mine_only=mine_only, case_id=public_id).items
     if not rows:
         case_get(viewer=viewer, public_id=public_id)

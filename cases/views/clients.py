@@ -65,10 +65,17 @@ def _require_client_work(request: HttpRequest) -> None:
         raise Http404
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def client_search(request: HttpRequest) -> HttpResponse:
+    """GET: the empty search. POST: the clients found (a page; the next one with ``after``).
+
+    The search is POSTed, also when htmx sends it as one types: a name, a reading or a date of
+    birth stays out of the address bar, the browser history and every server log. The result
+    is not bookmarkable, which is right for a search by a person's name; the next page posts
+    the same criteria again with the cursor, which is posted too: it holds the last row's
+    reading (the order is ``kana_key``)."""
     _require_client_work(request)
-    form = ClientSearchForm(request.GET or None)
+    form = ClientSearchForm(request.POST if request.method == "POST" else None)
     page = None
     if (
         form.is_bound
@@ -79,14 +86,12 @@ def client_search(request: HttpRequest) -> HttpResponse:
             viewer=request.viewer,
             text=form.cleaned_data["q"],
             birth_date=form.cleaned_data["birth_date"],
-            cursor=request.GET.get("after"),
+            cursor=request.POST.get("after") or None,
         )
-    params = request.GET.copy()
-    params.pop("after", None)
     template = "cases/client_search.html"
     if request.htmx:
         template += "#results"
-    return render(request, template, {"form": form, "page": page, "params": params.urlencode()})
+    return render(request, template, {"form": form, "page": page})
 
 
 # The picker shows at most this many clients: type more of the name to find the one wanted.
@@ -103,15 +108,16 @@ def _uuids(text: str) -> set[UUID]:
     return found
 
 
-@require_GET
+@require_POST
 def client_pick(request: HttpRequest) -> HttpResponse:
-    """The client picker's options for what was typed (``q``): the agency's clients found by
-    the kana search, at most ``CLIENT_PICK_LIMIT``, less those in ``exclude`` (public ids).
-    With ``open_case``, only clients with an open case, each option's value that case's public
-    id (the 支援調整会議's case picker). Like the search page, nothing is logged: these are the
-    agency's own records."""
+    """The client picker's options for what was typed (``q``, POSTed: a name stays out of the
+    URL and so out of the server's access log): the agency's clients found by the kana search,
+    at most ``CLIENT_PICK_LIMIT``, less those in ``exclude`` (public ids). With ``open_case``,
+    only clients with an open case, each option's value that case's public id (the 支援調整会議's
+    case picker). ``exclude`` and ``open_case`` name no one and stay in the URL the form gives
+    the widget. Like the search page, nothing is logged: these are the agency's own records."""
     _require_client_work(request)
-    text = request.GET.get("q", "")
+    text = request.POST.get("q", "")
     open_case = bool(request.GET.get("open_case"))
     clients, more = [], False
     if text.split():
@@ -142,7 +148,9 @@ def client_pick(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def client_create(request: HttpRequest) -> HttpResponse:
     _require_client_work(request)
-    form = ClientForm(request.POST or None, initial={"full_name": request.GET.get("q", "")})
+    # No name taken from the URL (it was ``?q=``): a name in a link ends up in the history and
+    # the server's logs.
+    form = ClientForm(request.POST or None)
     matches = []
     if request.method == "POST" and form.is_valid():
         try:

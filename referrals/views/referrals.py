@@ -389,38 +389,35 @@ def referral_print(request: HttpRequest, public_id: UUID) -> HttpResponse:
 # --- The records the law asks for ----------------------------------------------------------------
 
 
-def _link(request: HttpRequest, **changes: str | None) -> str:
-    params = request.GET.copy()
-    for key, value in changes.items():
-        params.pop(key, None)
-        if value:
-            params[key] = value
-    return f"?{params.urlencode()}"
-
-
-@require_GET
+@require_http_methods(["GET", "POST"])
 def agency_records(request: HttpRequest) -> HttpResponse:
     """This agency's provision records (what it passed on) and confirmation records (what it
-    received, and how the provider obtained it), newest first, filtered by the client's name."""
+    received, and how the provider obtained it), newest first, filtered by the client's name.
+
+    The filter is POSTed (and so are the "older records" buttons of a filtered page, with the
+    name again): a name stays out of the address bar, the history and the server's logs. A GET
+    shows every record; its cursors (``p``, ``c``: a date and an id) name no one."""
     _require_client_work(request)
-    form = RecordsFilterForm(request.GET or None)
+    params = request.POST if request.method == "POST" else request.GET
+    form = RecordsFilterForm(request.POST if request.method == "POST" else None)
     name = form.cleaned_data["q"] if form.is_valid() else ""
     provisions = provision_records_for_agency(
-        viewer=request.viewer, name=name, cursor=request.GET.get("p")
+        viewer=request.viewer, name=name, cursor=params.get("p") or None
     )
     confirmations = confirmation_records_for_agency(
-        viewer=request.viewer, name=name, cursor=request.GET.get("c")
+        viewer=request.viewer, name=name, cursor=params.get("c") or None
     )
     return render(
         request,
         "referrals/records.html",
         {
             "form": form,
+            "name": name,
             "provisions": provisions,
             "confirmations": confirmations,
-            "provisions_next": _link(request, p=provisions.next_cursor),
-            "confirmations_next": _link(request, c=confirmations.next_cursor),
-            "export_query": urlencode({"q": name}) if name else "",
+            # Each list pages on its own; the other's cursor is kept.
+            "provisions_cursor": params.get("p", ""),
+            "confirmations_cursor": params.get("c", ""),
             "category_choices": DataCategory.choices,
         },
     )
@@ -472,13 +469,14 @@ def _csv_chunks(
         yield "".join(batch)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def agency_records_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The same records as CSV (UTF-8 with a BOM, so spreadsheet software reads Japanese),
     streamed: rows are read from the database in chunks and sent as they are written, so
-    100,000 records take no more memory than 1,000."""
+    100,000 records take no more memory than 1,000. The page's button POSTs the filter (a
+    name is never in the download's URL); a GET exports every record."""
     _require_client_work(request)
-    form = RecordsFilterForm(request.GET or None)
+    form = RecordsFilterForm(request.POST if request.method == "POST" else None)
     name = form.cleaned_data["q"] if form.is_valid() else ""
     # Translated now: the rows are written after the view returns, outside this request's
     # language.

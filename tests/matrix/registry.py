@@ -395,33 +395,42 @@ REGISTRY: tuple[Url, ...] = (
         writes=system_only,
     ),
     # --- Cases: the caseload, the searches ---------------------------------------------------
+    # the filter is POSTed (a name stays out of the URL); scope and due may stay in a GET
     *row(
         "cases:caseload",
         client_work,
         client_data=True,
-        variants={"agency": {"query": literal(scope="agency")}},
+        variants={
+            "agency": {"query": literal(scope="agency", due="1")},
+            "filter": {"method": "POST", "data": form(q="ZQ"), "ok": OK},
+            "htmx": {"method": "POST", "data": form(q="ZQ"), "ok": OK, "htmx": "caseload-list"},
+        },
     ),
     # one case's row, refreshed after a consultation is logged from it
     *row(
         "cases:caseload_row", holder, CASE, variants={"agency": {"query": literal(scope="agency")}}
     ),
-    # "ZQ" begins every sentinel name: only H's staff may find the five
+    # "ZQ" begins every sentinel name: only H's staff may find the five. The search is POSTed
+    # (a name stays out of the URL); a GET is the empty form
     *row(
         "cases:client_search",
         client_work,
         client_data=True,
         variants={
-            "name": {"query": literal(q="ZQ")},
-            "htmx": {"query": literal(q="ZQ"), "htmx": "results"},
+            "name": {"method": "POST", "data": form(q="ZQ"), "ok": OK},
+            "htmx": {"method": "POST", "data": form(q="ZQ"), "ok": OK, "htmx": "results"},
         },
     ),
-    # the client picker of the forms (支援会議 agenda, household member): the kana search, at
-    # most 15, nothing logged (as the search)
+    # the client picker of the forms (支援会議 agenda, household member): the kana search,
+    # POSTed, at most 15, nothing logged (as the search)
     *row(
         "cases:client_pick",
         client_work,
+        method="POST",
+        data=form(),
+        ok=OK,
         client_data=True,
-        variants={"name": {"query": literal(q="ZQ"), "htmx": "client_listbox"}},
+        variants={"name": {"data": form(q="ZQ"), "htmx": "client_listbox"}},
     ),
     *row("cases:client_create", client_work),
     # --- Cases: one client of H ----------------------------------------------------------------
@@ -736,17 +745,18 @@ REGISTRY: tuple[Url, ...] = (
         unchanged=rows("referrals.SupportPolicy", ("id",), referral__public_id=at("referral_J")),
     ),
     *row("referrals:client_records", holder, of(client_id="client")),
+    # the filter by name, and its CSV, are POSTed (a name stays out of the URL)
     *row(
         "referrals:records",
         client_work,
         client_data=True,
-        variants={"name": {"query": literal(q="ZQ")}},
+        variants={"name": {"method": "POST", "data": form(q="ZQ"), "ok": OK}},
     ),
     *row(
         "referrals:records_csv",
         client_work,
         client_data=True,
-        variants={"name": {"query": literal(q="ZQ")}},
+        variants={"name": {"method": "POST", "data": form(q="ZQ"), "ok": OK}},
     ),
     *row("referrals:incoming", supervisors, client_data=True, variants={"htmx": {"htmx": "queue"}}),
     *row("referrals:outgoing", client_work, client_data=True),
