@@ -34,6 +34,10 @@ class SessionLifetimeMiddleware:
         # A login in this very request starts the clocks now, not at the next request.
         if request.user.is_authenticated:
             sessions.session_stamp(request.session)
+        elif _is_sent_to_login(response) and HtmxDetails(request):
+            # Ended some other way (logged out in another tab, ended by an administrator): the
+            # login page would be swapped into the fragment, so the whole page goes instead.
+            return HttpResponseClientRedirect(_login_url(_where_they_were(request)))
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
@@ -49,9 +53,7 @@ class SessionLifetimeMiddleware:
         logout(request)
         request.session.update(kept)
         messages.warning(request, _ended_message(kind))
-        login_url = resolve_url("login")
-        if come_back_to:
-            login_url = f"{login_url}?{urlencode({'next': come_back_to})}"
+        login_url = _login_url(come_back_to)
         if HtmxDetails(request):
             # A login page swapped into a fragment would be nonsense: the whole page goes.
             return HttpResponseClientRedirect(login_url)
@@ -79,6 +81,17 @@ def _ended_message(kind: AuthenticationEventKind) -> str:
         "Log in again to continue where you were.",
         minutes,
     ) % {"minutes": minutes}
+
+
+def _login_url(come_back_to: str | None) -> str:
+    login_url = resolve_url("login")
+    return f"{login_url}?{urlencode({'next': come_back_to})}" if come_back_to else login_url
+
+
+def _is_sent_to_login(response: HttpResponse) -> bool:
+    return response.status_code == 302 and (
+        urlsplit(response["Location"]).path == resolve_url("login")
+    )
 
 
 def _where_they_were(request: HttpRequest) -> str | None:

@@ -94,16 +94,20 @@ def _typed_cursor(cursor: str | None) -> list | None:
         return None
 
 
-def authentication_event_page(*, viewer, cursor: str | None = None) -> KeysetPage:
+def authentication_event_page(
+    *, viewer, cursor: str | None = None, username: str | None = None
+) -> KeysetPage:
     """Failed logins (a lockout is the failure that reached the limit), successful logins and
-    session events (timeouts, sessions ended), newest first, in keyset pages of 25; system
-    admins only.
+    session events (timeouts, sessions ended), newest first, in keyset pages of 25, of every
+    user name or of ``username`` alone; system admins only.
 
     Three tables, so the keyset helpers for a UNION: each part is filtered "after the cursor"
     before they are combined, then the combination is ordered and cut."""
     if not is_system_admin(viewer):
         raise Http404
     parts = _event_parts()
+    if username is not None:
+        parts = [part.filter(username=username) for part in parts]
     after = _typed_cursor(cursor)
     if after is not None:
         condition = rows_after(AUTHENTICATION_ORDERING, after)

@@ -9,6 +9,7 @@ import re
 import time
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
@@ -264,10 +265,15 @@ class TestEndingSessions:
         response = client.post(url)
 
         assert response.status_code == 302
-        for device in (laptop, phone):
-            ended = device.get(reverse("cases:caseload"))
-            assert ended.status_code == 302
-            assert ended["Location"].startswith(reverse("login"))
+        ended = laptop.get(reverse("cases:caseload"))
+        assert ended.status_code == 302
+        assert ended["Location"].startswith(reverse("login"))
+        # The phone's page polls: the whole page goes to the login, not a fragment of it.
+        polled = phone.get(
+            reverse("reminders:badge"),
+            headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/cases/"},
+        )
+        assert polled["HX-Redirect"] == f"{reverse('login')}?next=%2Fcases%2F"
         entry = AuditEntry.objects.get(action="authentication.sessions_ended")
         assert (entry.actor, entry.target_id) == (sysadmin, str(tanaka.pk))
         event = AuthenticationEvent.objects.get()
@@ -276,9 +282,11 @@ class TestEndingSessions:
             tanaka,
             sysadmin,
         )
-        # The admin's own session goes on, and the authentication log shows the event.
+        # The admin's own session goes on; the authentication log and the account show it.
         log = client.get(reverse("audit:authentication")).content.decode()
         assert 'data-outcome="sessions_ended"' in log
+        account = client.get(reverse("agencies:system_user", args=[tanaka.pk])).content.decode()
+        assert 'data-outcome="sessions_ended"' in account
 
     def test_only_a_system_admin_may(self, client, tanaka, yamada):
         login_as(client, yamada)  # the roster admin of tanaka's own agency
@@ -352,6 +360,23 @@ class TestUserAccounts:
         assert "ひきこもり支援ステーションA" in text
         assert reverse("agencies:system_user_end_sessions", args=[yamada.pk]) in text
         assert page.context["lockout"] is None
+
+    def test_a_locked_out_account_says_so_and_links_to_the_unlock(self, client, sysadmin, tanaka):
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            Client().post(
+                reverse("login"),
+                {"username": "tanaka", "password": "wrong"},
+                REMOTE_ADDR="10.0.0.9",
+            )
+        login_as(client, sysadmin)
+
+        page = client.get(reverse("agencies:system_user", args=[tanaka.pk]))
+
+        assert page.context["lockout"]["failures"] == settings.AXES_FAILURE_LIMIT
+        assert f"{reverse('audit:authentication')}?unlock=tanaka" in page.content.decode()
+        assert page.content.decode().count('data-outcome="failure"') == (
+            settings.AXES_FAILURE_LIMIT - 1
+        )
 
     def test_an_unknown_account_is_a_404(self, client, sysadmin):
         login_as(client, sysadmin)

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from audit.selectors import account_lockout
+from audit.selectors import account_lockout, authentication_event_page
 from audit.services import user_sessions_end
 
 from ..permissions import can_administer_installation
@@ -71,5 +71,8 @@ def _account_context(request: HttpRequest, account) -> dict:
         "account": account,
         "memberships": list(account.memberships.all()),
         "lockout": account_lockout(viewer=request.user, username=account.get_username()),
+        "events": authentication_event_page(
+            viewer=request.user, username=account.get_username()
+        ).items,
         "section": "accounts",
     }
