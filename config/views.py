@@ -13,6 +13,7 @@ from cases.permissions import can_work_with_clients, is_supporter
 from config.celery import app as celery_app
 
 
+@require_GET  # a start page: a POST to it is refused (405), not silently answered
 def home(request: HttpRequest) -> HttpResponse:
     if request.membership is None and not is_system_admin(request.user):
         return redirect("agencies:choose")

@@ -49,7 +49,8 @@ from .uploads import FileSizeLimitHandler, limit_uploads
 def _safe_next(request: HttpRequest) -> str:
     """Where to go back to after saving (the referral draft being written), if it is ours."""
     url = request.POST.get("next") or request.GET.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(
+    # A path: redirect() takes a string without a slash for a view name, and fails with a 500.
+    if url.startswith("/") and url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return url

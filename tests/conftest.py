@@ -9,11 +9,17 @@ Personas (build state through services, never by hand-written rows):
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PASSWORD = "correct-horse-battery-staple"
+
+# Property-based tests (hypothesis): in CI the same examples every run and no example database,
+# so a failure there is one anyone can run again.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+hypothesis_settings.load_profile("ci" if IN_CI else os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_configure(config):

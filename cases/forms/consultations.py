@@ -12,6 +12,7 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -46,7 +47,11 @@ class TagsField(forms.CharField):
         return value
 
     def to_python(self, value) -> list[str]:
-        return split_tags(super().to_python(value))
+        text = super().to_python(value)
+        # CharField refuses NUL in its cleaned value, a list here whose repr hides it: check the
+        # line as typed, before PostgreSQL's JSON refuses it with a 500.
+        ProhibitNullCharactersValidator()(text)
+        return split_tags(text)
 
 
 class TypedDateField(forms.DateField):

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -122,10 +122,12 @@ def visit_acknowledge(request: HttpRequest, public_id: UUID) -> HttpResponse:
             _("The urgent visit to %(name)s was acknowledged.") % {"name": visit.client.full_name},
         )
     next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
+    # A path of this site only, redirected to as it is: redirect() would first try it as a view
+    # name, and some strings make reverse() raise (a 500) instead of failing to match.
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(next_url)
+        return HttpResponseRedirect(next_url)
     return redirect("cases:client", public_id=visit.client.public_id)
 
 

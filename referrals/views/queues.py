@@ -100,7 +100,8 @@ def outgoing(request: HttpRequest) -> HttpResponse:
 
 def _back_to_queue(request: HttpRequest) -> str:
     url = request.POST.get("next", "")
-    if url and url_has_allowed_host_and_scheme(
+    # A path: redirect() takes a string without a slash for a view name, and fails with a 500.
+    if url.startswith("/") and url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return url
