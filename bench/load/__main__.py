@@ -333,7 +333,8 @@ def report(result: dict) -> None:
         print(f"\nServer errors in gunicorn.log ({len(result['server_errors'])} lines), first:")
         for line in result["server_errors"][:10]:
             print(f"  {line}")
-    errors = sum(row["failures"] for phase in ("ramp", "mix") for row in result[phase])
+    # Each phase's last row is its total.
+    errors = sum(result[phase][-1]["failures"] for phase in ("ramp", "mix") if result[phase])
     after = " ".join(f"{x:.2f}" for x in result["load_after"])
     print(f"\n{errors} failed requests, {len(result['server_errors'])} server errors; load {after}")
 
