@@ -20,7 +20,10 @@ pytestmark = pytest.mark.django_db
 
 
 def section(client, person, **params):
-    return client.get(reverse("cases:client_access_log", args=[person.public_id]), params)
+    """The section as its filter sends it: POSTed (a name typed into "who" stays out of the
+    URL); without a filter, as the page loads it."""
+    url = reverse("cases:client_access_log", args=[person.public_id])
+    return client.post(url, params) if params else client.get(url)
 
 
 def looks(html: str) -> int:
@@ -49,14 +52,30 @@ def test_every_look_is_reachable_page_by_page(client, takahashi, refused_looks):
 
     first = section(client, person).content.decode()
     assert looks(first) == ACCESS_LOG_PAGE_SIZE
-    cursor = first.split("after=")[1].split('"')[0]
-    rest = client.get(
-        reverse("cases:client_access_log", args=[person.public_id]) + "?after=" + cursor
-    ).content.decode()
+    cursor = first.split('name="after" value="')[1].split('"')[0]
+    rest = section(client, person, after=cursor).content.decode()
 
     assert looks(rest) == 5
     assert "data-access-more" not in rest
     assert 'id="access-log"' not in rest  # the rows alone, swapped in for the button
+
+
+def test_a_filtered_list_pages_with_the_filter_posted_again(client, takahashi, refused_looks):
+    person = refused_looks(ACCESS_LOG_PAGE_SIZE + 5)
+    login_as(client, takahashi)
+
+    first = section(client, person, who="佐藤").content.decode()
+    more = first.split("data-access-more>")[1].split("</form>")[0]
+    assert '<input type="hidden" name="who" value="佐藤">' in more
+    cursor = more.split('name="after" value="')[1].split('"')[0]
+    rest = section(client, person, who="佐藤", after=cursor).content.decode()
+
+    assert looks(first) == ACCESS_LOG_PAGE_SIZE
+    assert looks(rest) == 5
+    assert "?who=" not in first + rest
+    # A name in a URL is not taken: the list comes unfiltered.
+    url = reverse("cases:client_access_log", args=[person.public_id])
+    assert looks(client.get(url, {"who": "鈴木"}).content.decode()) == ACCESS_LOG_PAGE_SIZE
 
 
 def test_the_page_costs_the_same_with_5_or_300_looks(client, takahashi, refused_looks):

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -260,18 +260,23 @@ def section_view(partial: str, name: str, selector: Callable) -> Callable:
     return view
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def client_access_log_section(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """ "Who looked at this client", filtered by person or agency and days, a page at a time:
     the holding agency's supervisors see it; for anyone else on the record it is empty. A later
-    page (``after``) answers its rows alone, for the "earlier" button to swap in."""
-    form = AccessLogFilterForm(request.GET)
-    cursor = request.GET.get("after")
-    params = urlencode([(k, v) for k, v in request.GET.items() if k in form.fields and v])
+    page (``after``) answers its rows alone, for the "earlier" button to swap in.
+
+    The filter is POSTed (and so is the "earlier" button of a filtered list, with the filter
+    again): a staff member's name typed into "who" stays out of the URL and the server's logs.
+    A GET shows the list unfiltered (with ``after``, a later page of it)."""
+    data = request.POST if request.method == "POST" else QueryDict()
+    form = AccessLogFilterForm(data)
+    cursor = (data if request.method == "POST" else request.GET).get("after") or None
+    filters = [(k, v) for k, v in data.items() if k in form.fields and v]
 
     def read(viewer, client):
         page = client_access_log(viewer=viewer, client=client, cursor=cursor, **form.filters())
-        return {"access_log": page, "access_log_form": form, "access_log_params": params}
+        return {"access_log": page, "access_log_form": form, "access_log_filters": filters}
 
     partial = "access_log_page" if cursor else "access_log"
     return client_section(request, public_id, partial, read)

@@ -458,7 +458,14 @@ REGISTRY: tuple[Url, ...] = (
     ),
     # the client page's sections that load when opened (htmx fragments of the page; the
     # consent, emergency, council and referral ones are in their apps below)
-    *row("cases:client_access_log", holder, CLIENT, htmx="access-log-section"),
+    # its filter is POSTed (a staff member's name stays out of the URL)
+    *row(
+        "cases:client_access_log",
+        holder,
+        CLIENT,
+        htmx="access-log-section",
+        variants={"filter": {"method": "POST", "data": form(who="ZQ"), "ok": OK}},
+    ),
     *row("cases:client_supporters", holder, CLIENT, htmx="supporters-section"),
     *row("cases:client_case_history", holder, CLIENT, htmx="case-history-section"),
     *row("cases:household_edit", holder, CLIENT),
