@@ -83,6 +83,14 @@ class AuthenticationEventKind(models.TextChoices):
     IDLE_TIMEOUT = "idle_timeout", _("Logged out: no activity")
     MAX_AGE = "max_age", _("Logged out: session lifetime reached")
     SESSIONS_ENDED = "sessions_ended", _("All sessions ended by an administrator")
+    # Two-factor login (accounts.two_factor): axes sees the password, not the code.
+    TWO_FACTOR_ENROLLED = "2fa_enrolled", _("Two-factor login set up")
+    TWO_FACTOR_VERIFIED = "2fa_verified", _("Second factor: code accepted")
+    TWO_FACTOR_FAILED = "2fa_failed", _("Second factor: wrong code")
+    BACKUP_CODE_USED = "2fa_backup_code_used", _("Second factor: backup code used")
+    BACKUP_CODES_REGENERATED = "2fa_backup_codes_new", _("New backup codes made")
+    TWO_FACTOR_REMOVED = "2fa_removed", _("Two-factor login turned off by the user")
+    TWO_FACTOR_RESET = "2fa_reset", _("Second factor reset by an administrator")
 
 
 class AuthenticationEvent(models.Model):

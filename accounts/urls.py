@@ -2,21 +2,22 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
-from .forms import LoginForm
+from .reauth import recent_password_required
+from .two_factor import views as two_factor_views
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=LoginForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    # The password, then the one-time code for a user with an authenticator (two_factor).
+    path("login/", two_factor_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The idle-timeout warning: the session's time left (not activity), and "stay logged in".
     path("session/", views.session_status, name="session_status"),
     path("session/keep-alive/", views.session_keep_alive, name="session_keep_alive"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    # The password is asked again first when it was last typed a while ago (accounts.reauth).
+    path(
+        "password/",
+        recent_password_required(auth_views.PasswordChangeView.as_view()),
+        name="password_change",
+    ),
     path(
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, current, directory, imports, picker, roster, system
+from .views import accounts, current, directory, imports, picker, roster, second_factor, system
 
 app_name = "agencies"
 urlpatterns = [
@@ -57,5 +57,10 @@ urlpatterns = [
         "system/accounts/<int:user_id>/end-sessions/",
         accounts.user_end_sessions,
         name="system_user_end_sessions",
+    ),
+    path(
+        "system/accounts/<int:user_id>/second-factor/reset/",
+        second_factor.user_second_factor_reset,
+        name="system_user_second_factor_reset",
     ),
 ]

@@ -10,6 +10,7 @@ from django.http import Http404
 from accounts.models import AuthenticationEventKind
 from accounts.permissions import is_system_admin
 from accounts.services import authentication_event_record
+from accounts.two_factor.services import second_factor_devices_delete
 
 from .models import AuditEntry
 
@@ -114,3 +115,27 @@ def user_sessions_end(*, actor, user) -> None:
     authentication_event_record(
         user=user, kind=AuthenticationEventKind.SESSIONS_ENDED, ip_address=None, actor=actor
     )
+
+
+@transaction.atomic
+def second_factor_reset(*, actor, user) -> int:
+    """A system admin resets the second factor of someone who lost their phone: the
+    authenticator and the backup codes go, every session of the user ends (the epoch, as
+    user_sessions_end), and at the next login the user enrols again. Audited, and written to
+    the authentication log; returns how many devices were removed. Anyone else gets a 404."""
+    if not is_system_admin(actor):
+        raise Http404
+    user_model = get_user_model()
+    user_model.objects.select_for_update().filter(pk=user.pk).first()
+    removed = second_factor_devices_delete(user)
+    user_model.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    audit_record(
+        actor=actor,
+        action="authentication.second_factor_reset",
+        target=user,
+        changes={"second_factor_devices": [removed, 0]},
+    )
+    authentication_event_record(
+        user=user, kind=AuthenticationEventKind.TWO_FACTOR_RESET, ip_address=None, actor=actor
+    )
+    return removed

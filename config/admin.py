@@ -17,7 +17,13 @@ class TsunaguAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
-        return user.is_active and getattr(user, "is_system_admin", False)
+        # A system admin whose session has not passed the second factor is refused too
+        # (agencies.middleware.SecondFactorMiddleware sends them to the code page first).
+        return (
+            user.is_active
+            and getattr(user, "is_system_admin", False)
+            and getattr(user, "is_verified", lambda: False)()
+        )
 
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)

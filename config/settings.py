@@ -129,6 +129,9 @@ INSTALLED_APPS = [
     "reminders",
     "demo",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -143,6 +146,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages (the timeout's message rides on the redirect to the login page), before
@@ -151,6 +156,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "agencies.middleware.CurrentAgencyMiddleware",
+    # After the current agency (its rule counts at once): who must have a second factor and
+    # has not passed it reaches only the code page or the enrolment.
+    "agencies.middleware.SecondFactorMiddleware",
     "audit.middleware.AccessLogMiddleware",
     # Last: answers a locked-out login with templates/registration/locked_out.html.
     "axes.middleware.AxesMiddleware",
@@ -284,6 +292,15 @@ for _name, _value in (
 ):
     if _value < 1:
         raise ImproperlyConfigured(f"{_name}={_value:g} must be at least 1.")
+
+# Two-factor login (django-otp, accounts.two_factor): TOTP codes from an authenticator app,
+# shown in the app under this name. Changing the password or the second factor asks for the
+# password again when it was last typed more than TSUNAGU_REAUTHENTICATION_MINUTES ago.
+OTP_TOTP_ISSUER = env_str("TSUNAGU_OTP_ISSUER", "Tsunagu")
+_reauthentication_minutes = env_int("TSUNAGU_REAUTHENTICATION_MINUTES", 5)
+if _reauthentication_minutes < 1:
+    raise ImproperlyConfigured("TSUNAGU_REAUTHENTICATION_MINUTES must be at least 1.")
+TSUNAGU_REAUTHENTICATION = timedelta(minutes=_reauthentication_minutes)
 
 # --- Internationalisation ---------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
+    path("accounts/two-factor/", include("accounts.two_factor.urls")),
     path("accounts/", include("accounts.urls")),
     path("agencies/", include("agencies.urls")),
     path("audit/", include("audit.urls")),

@@ -206,9 +206,22 @@ def login_as(client, user):
     """Log in and pick the user's (first) agency, as the login flow does."""
     from django.urls import reverse
 
+    from tests.second_factor import verify_session
+
     client.force_login(user)
+    # As the code page would: a user who must have a second factor has passed it.
+    verify_session(client, user)
     client.get(reverse("agencies:choose"))
     return client
+
+
+@pytest.fixture
+def client():
+    """Django's test client, whose force_login also passes the second factor for a user who
+    must have one (tests.second_factor): two-factor login stays enforced in every test."""
+    from tests.second_factor import VerifyingClient
+
+    return VerifyingClient()
 
 
 @pytest.fixture

@@ -1037,8 +1037,9 @@ class TestQueryCount:
         # none for the agenda form's client (a picker: nothing until one types).
         # For each person, the gate (consent.gate.open): 1 つなぎ/共同支援 link,
         # 2 支援会議 agenda items, 3 emergency disclosures; and the access log: 4 savepoint,
-        # 5 the insert, 6 release.
-        assert len(queries) == 6 + 6 * people, "\n".join(q["sql"][:120] for q in queries)
+        # 5 the insert, 6 release. Plus 1: the device the supervisor's session passed the
+        # second factor with (django-otp).
+        assert len(queries) == 7 + 6 * people, "\n".join(q["sql"][:120] for q in queries)
         assert AccessEntry.objects.filter(user=suzuki).count() == people
 
 
@@ -1085,8 +1086,9 @@ class TestListAndDetailQueryCount:
         assert response.status_code == 200
         assert response.content.decode().count("支援会議") >= councils
         # 1 session, 2 user, 3 membership + agency, 4 the councils (municipality, secretariat
-        # and session count joined)
-        assert len(queries) == 4, "\n".join(q["sql"][:150] for q in queries)
+        # and session count joined), 5 the device the supervisor's session passed the second
+        # factor with (django-otp)
+        assert len(queries) == 5, "\n".join(q["sql"][:150] for q in queries)
 
     @pytest.mark.parametrize("more", [1, 7])
     def test_the_council_page_costs_the_same_whatever_the_number(
@@ -1108,8 +1110,9 @@ class TestListAndDetailQueryCount:
         assert response.status_code == 200
         # 1 session, 2 user, 3 membership + agency, 4 the council (municipality and secretariat
         # joined), 5 its members today, 6 all its members with their agencies, 7 its sessions
-        # with their agenda counts
-        assert len(queries) == 7, "\n".join(q["sql"][:150] for q in queries)
+        # with their agenda counts, 8 the device the supervisor's session passed the second
+        # factor with (django-otp)
+        assert len(queries) == 8, "\n".join(q["sql"][:150] for q in queries)
 
 
 # --- The agenda form's client picker (issue 13): no page renders the agency's clients ---------

@@ -270,8 +270,9 @@ class TestLiveView:
         # 1 session, 2 user, 3 membership + agency, 4 the client (agency joined), the gate:
         # 5 linked?, 6 consents, 7 council agenda, 8 emergencies, 9-11 the access log
         # (savepoint, insert, release); the data: 12 open case, 13 topics, 14 consultations,
-        # 15 plan, 16 goals, 17 items; 18 the referrals that lead back to one's own record
-        assert len(queries) == 18, "\n".join(q["sql"][:150] for q in queries)
+        # 15 plan, 16 goals, 17 items; 18 the referrals that lead back to one's own record;
+        # 19 the device the supervisor's session passed the second factor with (django-otp)
+        assert len(queries) == 19, "\n".join(q["sql"][:150] for q in queries)
 
 
 @pytest.mark.django_db

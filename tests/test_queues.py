@@ -547,8 +547,9 @@ class TestQueryCount:
         assert rows(response) > 0
         # 1 session, 2 user, 3 membership + agency, 4 the agency's workers, 5 the capped
         # count per status (one UNION ALL), 6 the page (sending agency, assignee and our own
-        # record joined)
-        assert len(queries) == 6, "\n".join(q["sql"][:150] for q in queries)
+        # record joined), and 7 the device the supervisor's session passed the second factor
+        # with (django-otp)
+        assert len(queries) == 7, "\n".join(q["sql"][:150] for q in queries)
 
     @pytest.mark.parametrize("number", [3, 30])
     def test_the_outgoing_queue_costs_the_same_for_3_or_30(

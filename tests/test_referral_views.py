@@ -949,8 +949,9 @@ class TestQueryCounts:
         # 1 session, 2 user, 3 membership + agency, 4 the referral (agencies, client, workers,
         # records joined), 5 its messages (author, agency joined); the receiver also asks
         # 6 the consent gate (what may still be shown), 7-9 the access log entry (savepoint,
-        # insert, release) and 10 its staff to assign
-        expected = 5 if side == "tanaka" else 10
+        # insert, release), 10 its staff to assign and 11 the device the supervisor's session
+        # passed the second factor with (django-otp)
+        expected = 5 if side == "tanaka" else 11
         assert len(queries) == expected, "\n".join(q["sql"][:150] for q in queries)
 
     @pytest.mark.parametrize("messages", [1, 6])
@@ -978,6 +979,7 @@ class TestQueryCounts:
         # 6-8 the access log entry for what crossed (savepoint, insert, release), then, for the
         # sender's messages written after acceptance, asks the gate's live basis once:
         # 9 the link, 10 the consents to its agency, 11 the 支援会議 agenda items, 12 the
-        # emergency disclosures, and 13-15 writes that look's access log entry
-        expected = 5 if side == "tanaka" else 15
+        # emergency disclosures, 13-15 writes that look's access log entry, and 16 the device
+        # the supervisor's session passed the second factor with (django-otp)
+        expected = 5 if side == "tanaka" else 16
         assert len(queries) == expected, "\n".join(q["sql"][:150] for q in queries)

@@ -344,11 +344,12 @@ class TestUserAccounts:
         url = reverse("agencies:system_users")
         self.make_staff(3)
         client.post(url, {"q": "職員"}, headers={"HX-Request": "true"})
-        # The session, the user, the page of accounts (one SELECT, 26 rows at most).
-        with django_assert_num_queries(3):
+        # The session, the user, the second-factor device the session was verified with
+        # (django-otp), the page of accounts (one SELECT, 26 rows at most).
+        with django_assert_num_queries(4):
             client.post(url, {"q": "職員"}, headers={"HX-Request": "true"})
         self.make_staff(40, start=3)
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(4):
             client.post(url, {"q": "職員"}, headers={"HX-Request": "true"})
 
     def test_an_account_page_shows_memberships_and_lockout(self, client, sysadmin, yamada):

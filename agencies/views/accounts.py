@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.two_factor.services import backup_codes_left, confirmed_totp_device
 from audit.selectors import account_lockout, authentication_event_page
 from audit.services import user_sessions_end
 
@@ -74,5 +75,9 @@ def _account_context(request: HttpRequest, account) -> dict:
         "events": authentication_event_page(
             viewer=request.user, username=account.get_username()
         ).items,
+        "second_factor": {
+            "device": confirmed_totp_device(account),
+            "backup_codes_left": backup_codes_left(account),
+        },
         "section": "accounts",
     }

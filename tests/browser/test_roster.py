@@ -9,6 +9,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
+from tests.second_factor import pass_second_factor_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -25,6 +26,8 @@ def log_in(page, url, username, password):
     field(page, "ユーザー名").fill(username)
     field(page, "パスワード").fill(password)
     page.get_by_role("button", name="ログイン").click()
+    # Supervisors, roster admins and system admins log in with a second factor.
+    pass_second_factor_in_browser(page, username)
 
 
 def log_out(page):

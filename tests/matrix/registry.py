@@ -192,6 +192,12 @@ def start_page(persona: str) -> int:
     return REDIRECT if works_with_clients(persona) or supporters(persona) else OK
 
 
+def second_factor_owed(persona: str, state: str | None = None) -> bool:
+    """Who must log in with a second factor: supervisors, roster admins, the system admin
+    (agencies.permissions.must_use_second_factor). The world's sessions passed it."""
+    return supervisors(persona) or roster_admins(persona)
+
+
 def holder_sent_on(persona: str) -> int:
     """The holder is sent to its own page; the others see the page."""
     return REDIRECT if holder(persona) else OK
@@ -299,6 +305,28 @@ REGISTRY: tuple[Url, ...] = (
     # a one-time link that is not valid: the page says so (the real one is in test_roster)
     *row("password_reset_confirm", everyone, literal(uidb64="MQ", token="0-invalid"), open=True),
     *row("password_reset_complete", everyone, open=True),
+    # --- Two-factor login (accounts.two_factor) ------------------------------------------------
+    # the code page: for a signed-in session the code again; with no password typed, the login
+    *row(
+        "two_factor:verify", everyone, open=True, ok=lambda p: REDIRECT if p == "anonymous" else OK
+    ),
+    *row("two_factor:manage", signed_in),
+    # the secret being set up is kept in the session: showing it writes no row
+    *row("two_factor:enrol", signed_in),
+    # the backup codes are shown once, right after they were made; else back to the settings
+    *row("two_factor:backup_codes", signed_in, ok=REDIRECT),
+    # new backup codes for those with an authenticator; the others are sent to set one up
+    *row(
+        "two_factor:backup_codes_new",
+        signed_in,
+        method="POST",
+        data=form(),
+        unchanged=rows("otp_static.StaticToken", ("id",)),
+        writes=second_factor_owed,
+    ),
+    # those who must keep it are sent back; the others are asked before it is turned off
+    *row("two_factor:remove", signed_in, ok=lambda p: REDIRECT if second_factor_owed(p) else OK),
+    *row("two_factor:reauthenticate", signed_in),
     # --- Agencies ------------------------------------------------------------------------------
     *row("agencies:choose", signed_in, ok=lambda p: REDIRECT if p == "sysadmin" else OK),
     *row("agencies:directory", not_supporters),
@@ -350,6 +378,21 @@ REGISTRY: tuple[Url, ...] = (
     *row("agencies:system_import", system_only),
     *row("agencies:system_export_municipalities", system_only),
     *row("agencies:system_export_agencies", system_only),
+    # a lost phone: GET asks; POST removes the authenticator and backup codes, ends every
+    # session and writes the audit and the authentication log
+    *row(
+        "agencies:system_user_second_factor_reset",
+        system_only,
+        fixed(user_id="H_former_user"),
+        variants={
+            "reset": {
+                "method": "POST",
+                "data": form(),
+                "unchanged": rows("accounts.User", ("session_epoch",), pk=w("H_former_user")),
+                "writes": system_only,
+            }
+        },
+    ),
     # user accounts: the search is POSTed (a name stays out of the address), one account's page
     *row(
         "agencies:system_users",

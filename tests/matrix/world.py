@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import make_agency, make_user, municipality, viewer_for
+from tests.second_factor import verify_session
 
 from .personas import (
     BASIC,
@@ -366,6 +367,7 @@ def _log_in(users: dict) -> dict[str, str]:
             continue
         client = HttpClient()
         client.force_login(user)
+        verify_session(client, user)  # supervisors and admins log in with a second factor
         client.get(reverse("agencies:choose"))
         cookies[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
     return cookies
