@@ -40,7 +40,7 @@ import pytest
 from django.db.models import Max
 from django.urls import reverse
 
-from tests.matrix.http import body_of, leaks, seen, send, writes, written
+from tests.matrix.http import body_of, leaks, seen, send, sent_to_login, writes, written
 from tests.matrix.personas import (
     ALL,
     BASIC,
@@ -169,7 +169,7 @@ def _check_status(cell: Cell, url: Url, response) -> None:
     status, location = response.status_code, response.get("Location", "")
     want = url.expected(cell.persona, cell.state)
     if want == LOGIN:
-        if status != 302 or not location.startswith(reverse("login")):
+        if not sent_to_login(response):
             cell.problems.append(f"status {status}, not the login page")
     elif url.method == "POST" and want in (200, 302):
         # allowed: done (302), or told on the page why not in this state (200); the exact

@@ -26,7 +26,17 @@ client whose consent state is ``PERMISSION_STATE``. A cell checks:
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.matrix.http import body_of, http_client, leaks, path_of, seen, send, writes, written
+from tests.matrix.http import (
+    body_of,
+    http_client,
+    leaks,
+    path_of,
+    seen,
+    send,
+    sent_to_login,
+    writes,
+    written,
+)
 from tests.matrix.personas import PERSONAS
 from tests.matrix.registry import (
     FORBIDDEN,
@@ -96,7 +106,7 @@ def world(django_db_setup, django_db_blocker):
 def _status_problem(response, want) -> str | None:
     status, location = response.status_code, response.get("Location", "")
     if want == LOGIN:
-        if status != 302 or not location.startswith(reverse("login")):
+        if not sent_to_login(response):
             return f"status {status} {location}, expected the login page"
     elif status != want:
         return f"status {status} {location}, expected {want}"

@@ -9,6 +9,15 @@ from .personas import STATES, may_see, sentinels
 from .registry import Url
 
 
+def sent_to_login(response) -> bool:
+    """The login page: a redirect to it, or, for an htmx request, the whole page sent there
+    (HX-Redirect, accounts.middleware) rather than the login form swapped into a fragment."""
+    login = reverse("login")
+    if response.status_code == 302:
+        return response.get("Location", "").startswith(login)
+    return response.status_code == 200 and response.get("HX-Redirect", "").startswith(login)
+
+
 def http_client(world: dict, persona: str) -> HttpClient:
     client = HttpClient()
     if persona != "anonymous":

@@ -388,6 +388,10 @@ def world_for_module(django_db_blocker) -> Iterator[dict]:
         override_settings(
             PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
             SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",
+            # Each persona's cookie is the one made at login, sent again and again: the session
+            # never records activity, so a long run (a busy machine) would reach the idle
+            # timeout and turn every page into the login. Timeouts are tested in test_sessions.
+            TSUNAGU_SESSION_IDLE=timedelta(days=1),
         ),
     ):
         outer = transaction.atomic()
