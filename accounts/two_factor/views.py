@@ -276,7 +276,8 @@ def remove(request: HttpRequest) -> HttpResponse:
     required = _is_required(request)
     if required:
         messages.error(
-            request, _("Two-factor login is required for your role; it cannot be turned off.")
+            request,
+            _("Your role or your agency requires two-factor login; it cannot be turned off."),
         )
         return redirect("two_factor:manage")
     if request.method == "POST":
