@@ -281,7 +281,8 @@ def start_gunicorn(env: dict, args) -> tuple[subprocess.Popen, int, Path]:
     log.write_text("")
     (folder / "access.log").write_text("")
     server = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 — the project's gunicorn
-    deadline = time.monotonic() + 60
+    # Four workers each import Django and the app: a minute or more on a busy machine.
+    deadline = time.monotonic() + 180
     while True:
         try:
             connection = HTTPConnection("127.0.0.1", port, timeout=5)
