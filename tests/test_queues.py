@@ -3,6 +3,7 @@ overdue mark, filters, counts per status, keyset pages, assigning one or many at
 same few queries for 3 referrals or 30."""
 
 import base64
+import re
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -22,6 +23,7 @@ from core.business_days import add_business_days, business_days_between
 from referrals.models import Referral
 from referrals.selectors import QueueQuery, referral_queue, sent_before_for_age
 from referrals.selectors import queues as queue_selectors
+from referrals.selectors.scope import referrals_awaiting_me
 from referrals.services import referral_accept, referral_decline, referral_draft, referral_send
 from tests.conftest import login_as, make_user, viewer_for
 
@@ -139,6 +141,38 @@ class TestIncomingQueue:
         text = response.text
         assert text.index(str(older.public_id)) < text.index(str(newer.public_id))
         assert str(elsewhere.public_id) not in text
+
+    def test_every_details_link_opens_and_an_introduction_has_none(
+        self, client, tanaka, suzuki, takahashi, yamamoto_case, jiritsu_b
+    ):
+        """An introduction tells the receiver only that someone was told of it: it is listed,
+        with no page to open (found by the load bench: its link answered 404)."""
+        consent_record(
+            viewer=viewer_for(tanaka),
+            client=yamamoto_case.client,
+            recipient=jiritsu_b,
+            purpose="referral",
+            categories=[DataCategory.BASIC],
+            method="written",
+        )
+        tsunagi = send(tanaka, yamamoto_case.client, jiritsu_b, kind="tsunagi")
+        introduction = send(tanaka, yamamoto_case.client, jiritsu_b)
+        login_as(client, suzuki)
+        client.post(
+            ASSIGN,
+            {"referral": [tsunagi.public_id, introduction.public_id], "assignee": takahashi.pk},
+        )
+
+        response = client.get(INCOMING)
+
+        assert rows(response) == 2
+        links = re.findall(r'href="(/referrals/[0-9a-f-]{36}/)"', response.text)
+        assert links == [reverse("referrals:detail", args=[tsunagi.public_id])]
+        for link in links:
+            assert client.get(link).status_code == 200
+        # Nor does the assigned caseworker's dashboard offer a page that is not there.
+        awaiting = [r.public_id for r in referrals_awaiting_me(viewer=viewer_for(takahashi))]
+        assert awaiting == [tsunagi.public_id]
 
     def test_it_shows_nothing_of_the_other_agencys_record_before_acceptance(
         self, client, tanaka, suzuki, yamamoto_case, jiritsu_b

@@ -17,6 +17,12 @@ from cases.selectors import in_client_scope
 from ..models import NEEDS_CONSENT, RECEIVED, Referral, ReferralMessage, ReferralType, Status
 
 
+def received_by(agency_id: int) -> Q:
+    """The referrals an agency has received: sent to it, and not an introduction (the person
+    was only told of the agency; nothing was sent). The receiver sees nothing of a draft."""
+    return Q(to_agency_id=agency_id, sent_at__isnull=False) & ~Q(type=ReferralType.INTRODUCTION)
+
+
 def referral_scope(*, viewer: Viewer) -> QuerySet[Referral]:
     """The referrals this viewer may open."""
     if not can_work_with_clients(viewer):
@@ -24,9 +30,7 @@ def referral_scope(*, viewer: Viewer) -> QuerySet[Referral]:
     agency_id = viewer.membership.agency_id
     return Referral.objects.filter(
         # The sender's referrals are about its own clients: the client scope says so.
-        (Q(from_agency_id=agency_id) & in_client_scope(viewer=viewer))
-        # The receiver sees nothing of a draft, nor an introduction (nothing was sent).
-        | (Q(to_agency_id=agency_id, sent_at__isnull=False) & ~Q(type=ReferralType.INTRODUCTION))
+        (Q(from_agency_id=agency_id) & in_client_scope(viewer=viewer)) | received_by(agency_id)
     )
 
 
@@ -83,7 +87,7 @@ def referrals_awaiting_me(*, viewer: Viewer, limit: int = 50) -> list[Referral]:
         return []
     return list(
         Referral.objects.filter(
-            to_agency_id=viewer.membership.agency_id,
+            received_by(viewer.membership.agency_id),
             assignee=viewer.user,
             status__in=[Status.SENT, Status.ACCEPTED],
         )

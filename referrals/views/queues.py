@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agencies.permissions import can_review_queues
 
 from ..forms import AssignForm, QueueFilterForm, worker_choices
+from ..models import ReferralType
 from ..selectors import (
     ASSIGNABLE_STATUSES,
     COUNT_CAP,
@@ -81,6 +82,7 @@ def _queue_page(request: HttpRequest, direction: str) -> HttpResponse:
         "assignable": ASSIGNABLE_STATUSES,
         "worker_choices": worker_choices(workers),
         "incoming": direction == INCOMING,
+        "introduction": ReferralType.INTRODUCTION,
     }
     template = "referrals/queue.html"
     if request.htmx:
