@@ -2,6 +2,8 @@
 enforces it: the queue's "tick all" box and the print buttons (static/js). The ``page`` fixture
 (tests/conftest.py) fails either test if the browser refused anything on the way."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -43,3 +45,24 @@ def test_the_print_button_prints(live_server, page, tanaka):
     page.goto(live_server.url + "/agencies/directory/")
     page.get_by_role("button", name="印刷").click()
     assert page.evaluate("window.printed") == 1
+
+
+def test_going_back_after_filtering_the_queue_keeps_no_copy_of_the_page(
+    live_server, page, tanaka, yamamoto, jiritsu_b
+):
+    """htmx keeps no snapshot of a page whose URL it pushed (its localStorage history cache
+    would hold the clients' names the outgoing queue lists): the back button reloads it."""
+    send_referral(tanaka, yamamoto, jiritsu_b)
+    log_in(page, live_server.url, "tanaka", PASSWORD)
+    page.goto(live_server.url + "/referrals/outgoing/")
+    expect(page.locator("#queue-table")).to_contain_text("山本 太郎")
+
+    page.get_by_label("緊急度").select_option(index=1)
+    expect(page).to_have_url(re.compile(r"urgency="))
+    assert page.evaluate("JSON.stringify(Object.assign({}, localStorage))") == "{}"
+
+    page.go_back()
+    expect(page).not_to_have_url(re.compile(r"urgency="))
+    expect(page.locator("#queue-table")).to_contain_text("山本 太郎")
+    expect(page.get_by_role("heading", name="送付キュー")).to_be_visible()
+    assert page.evaluate("JSON.stringify(Object.assign({}, localStorage))") == "{}"
