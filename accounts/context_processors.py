@@ -7,7 +7,9 @@ def session_timing(request) -> dict:
     """What the timeout warning (static/js/session-timeout.js) reads from <body>: the limits
     and where to ask. Nothing for a visitor who is not logged in."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    # A page rendered outside a browser's session (a fragment for another page, a test's
+    # request) has no timeout to warn of.
+    if user is None or not user.is_authenticated or not hasattr(request, "session"):
         return {}
     timing = sessions.session_timing(request.session)
     return {

@@ -24,12 +24,18 @@ def to_katakana(text: str) -> str:
     return _SPACES.sub(" ", jaconv.hira2kata(normalised)).strip()
 
 
+def without_control_characters(text: str) -> str:
+    """``text`` as typed, but each control character (NUL and the like, which no name holds and
+    PostgreSQL refuses in text) a space: for what is typed into a search box."""
+    return "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+
+
 def search_key(*parts: str) -> str:
     """A comparison key insensitive to hiragana/katakana, width, case and spaces.
 
     Store it beside the searchable fields and compare the key of the query against it.
     """
-    joined = " ".join(p for p in parts if p)
+    joined = without_control_characters(" ".join(p for p in parts if p))
     return _SPACES.sub("", to_katakana(joined)).casefold()
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.two_factor.services import backup_codes_left, confirmed_totp_device
 from audit.selectors import account_lockout, authentication_event_page
 from audit.services import user_sessions_end
+from core.japanese import without_control_characters
 
 from ..permissions import can_administer_installation
 from ..selectors import user_account_get, user_search
@@ -32,9 +33,10 @@ def user_list(request: HttpRequest) -> HttpResponse:
     (the next page: its rows alone, for the "more" row to be replaced by)."""
     if not can_administer_installation(request.viewer):
         raise Http404
-    text = request.POST.get("q", "")[:QUERY_MAX_LENGTH].strip()
+    # Shown back as typed; searched for up to the length a name can have.
+    text = without_control_characters(request.POST.get("q", "")).strip()
     cursor = request.POST.get("after") or None
-    page = user_search(viewer=request.viewer, text=text, cursor=cursor)
+    page = user_search(viewer=request.viewer, text=text[:QUERY_MAX_LENGTH], cursor=cursor)
     template = "accounts/system/users.html"
     if request.htmx:
         template += "#rows" if cursor else "#results"

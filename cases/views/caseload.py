@@ -8,6 +8,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agencies.permissions import can_review_queues
+from core.japanese import without_control_characters
 
 from ..extensions import caseload_panels
 from ..permissions import can_work_with_clients
@@ -50,7 +51,8 @@ def caseload_page(request: HttpRequest) -> HttpResponse:
         raise Http404
     params = request.POST if request.method == "POST" else request.GET
     may_see_agency, mine_only = _scope(request, params)
-    query = request.POST.get("q", "").strip()[:QUERY_MAX_LENGTH]
+    # Shown back as typed; searched for up to the length a name can have.
+    query = without_control_characters(request.POST.get("q", "")).strip()
     due_only = params.get("due") == "1"
     counts = caseload_counts(viewer=viewer, mine_only=mine_only)
     # Every unacknowledged urgent visit of the agency, not only of my cases: it must not wait
@@ -60,7 +62,7 @@ def caseload_page(request: HttpRequest) -> HttpResponse:
         viewer=viewer,
         mine_only=mine_only,
         cursor=params.get("after") or None,
-        text=query,
+        text=query[:QUERY_MAX_LENGTH],
         due_only=due_only,
     )
     context = {
