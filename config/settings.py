@@ -479,6 +479,11 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # __Host-: the browser takes these cookies only over HTTPS, for this host alone and the whole
+    # path, so no sibling subdomain can set or shadow them (ASVS 3.3.1). Renaming them logs
+    # everyone out once, at the deployment that does it.
+    SESSION_COOKIE_NAME = "__Host-tsunagu-session"
+    CSRF_COOKIE_NAME = "__Host-tsunagu-csrf"
     # The health endpoint is probed over plain HTTP by the load balancer inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 

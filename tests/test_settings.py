@@ -105,6 +105,28 @@ def test_production_passes_the_deploy_checks(production_env_with_database):
     assert "no issues" in result.stdout
 
 
+def test_production_cookies_are_for_this_host_over_https_only(production_env):
+    """The __Host- prefix binds the browser: Secure, no Domain, Path=/ (ASVS 3.3.1)."""
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_DOMAIN, s.CSRF_COOKIE_DOMAIN, "
+        "s.SESSION_COOKIE_PATH, s.CSRF_COOKIE_PATH)"
+    )
+    result = manage(production_env, "shell", "--no-imports", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "__Host-tsunagu-session",
+        "__Host-tsunagu-csrf",
+        "True",
+        "True",
+        "None",
+        "None",
+        "/",
+        "/",
+    ]
+
+
 def test_no_missing_migrations(tmp_path):
     result = manage(clean_env(tmp_path), "makemigrations", "--check", "--dry-run")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 from django.urls import reverse
@@ -34,6 +35,7 @@ from django.urls import reverse
 from cases.models import Client
 from referrals.models import ConfirmationRecord, Referral, Status
 from tests.conftest import PASSWORD, make_user, send_referral
+from tests.second_factor import authenticator_for, device_code, must_use_second_factor
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -119,6 +121,9 @@ class Browser:
     def log_in(self, port: int, username: str) -> None:
         """The real login form, then the agency choice it redirects to (one membership: made
         for you, kept in the session)."""
+        user = get_user_model().objects.get(username=username)
+        # Someone who must use a second factor has set up their authenticator long before.
+        device = authenticator_for(user) if must_use_second_factor(user) else None
         login = reverse("login")
         token = self.get(port, login).csrf_token()
         response = self.post(
@@ -127,6 +132,14 @@ class Browser:
             {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
         )
         assert response.status == 302, response.text[:500]
+        if device is not None:
+            # The code page: the code their authenticator shows now.
+            code_page = response.headers["Location"]
+            token = self.get(port, code_page).csrf_token()
+            response = self.post(
+                port, code_page, {"code": device_code(device), "csrfmiddlewaretoken": token}
+            )
+            assert response.status == 302, response.text[:500]
         chosen = self.get(port, response.headers["Location"])
         assert chosen.status == 302, chosen.text[:500]
 
@@ -258,7 +271,7 @@ def test_a_session_made_on_one_process_works_on_the_other(web, suzuki, referral)
 
     page = suzuki_browser.get(second, reverse("referrals:detail", args=[referral.public_id]))
 
-    assert page.status == 200
+    assert page.status == 200, page.headers.get("Location")
     assert "鈴木 花子" in page.text
     assert "自立相談支援機関B" in page.text  # the agency chosen on the first process
     assert 'data-referral-status="sent"' in page.text
