@@ -297,6 +297,8 @@ for _name, _value in (
 # shown in the app under this name. Changing the password or the second factor asks for the
 # password again when it was last typed more than TSUNAGU_REAUTHENTICATION_MINUTES ago.
 OTP_TOTP_ISSUER = env_str("TSUNAGU_OTP_ISSUER", "Tsunagu")
+# The Django admin lists authenticator devices: never their secrets or backup codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 _reauthentication_minutes = env_int("TSUNAGU_REAUTHENTICATION_MINUTES", 5)
 if _reauthentication_minutes < 1:
     raise ImproperlyConfigured("TSUNAGU_REAUTHENTICATION_MINUTES must be at least 1.")
@@ -451,6 +453,10 @@ else:
 # --- Security ---------------------------------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
+# A message can name a person ("The urgent visit to 山本 太郎 was acknowledged"): it waits for
+# the next page in the session, on the server, not in a cookie the browser keeps (signed, not
+# encrypted).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-free meta tag instead
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

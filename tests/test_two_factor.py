@@ -383,6 +383,16 @@ def test_a_system_admin_without_a_verified_second_factor_cannot_reach_the_admin(
     assert verified.get("/admin/").status_code == 200
 
 
+def test_the_admin_shows_no_authenticator_secret(client, sysadmin, suzuki):
+    device = authenticator_for(suzuki)
+    login_as(client, sysadmin)
+
+    page = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+
+    assert page.status_code == 200
+    assert device.key not in page.text
+
+
 # --- Resetting a lost phone -----------------------------------------------------------------------
 
 

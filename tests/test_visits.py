@@ -6,6 +6,7 @@ pointed out, and the supporter's list costs the same for 2 or 10 households."""
 import datetime
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test import RequestFactory
@@ -383,7 +384,10 @@ class TestUrgentVisits:
 
         assert acknowledged.status_code == 302
         assert acknowledged["Location"] == reverse("cases:caseload")
+        # The message names the person: it waits in the session, never in a cookie.
+        assert set(acknowledged.cookies) <= {settings.SESSION_COOKIE_NAME}
         after = client.get(reverse("cases:caseload")).text
+        assert "山本 太郎" in after.split('id="main"')[1].split("</div>")[0]
         assert 'id="urgent-visits"' not in after
         assert "data-urgent>" not in after
         assert HomeVisit.objects.get().acknowledged_by == tanaka
