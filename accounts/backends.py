@@ -14,3 +14,10 @@ class LockoutBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def lockout_username(request, credentials) -> str:
+    """The user name django-axes records (AXES_USERNAME_CALLABLE): as typed, cut to the longest
+    a user name can be, so a 10,000-character one is a failed login, not a database error."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(username)[:150]

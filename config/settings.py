@@ -271,6 +271,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_ENABLE_ADMIN = False
 AXES_VERBOSE = False
+AXES_USERNAME_CALLABLE = "accounts.backends.lockout_username"
 # The client's address (django-ipware, through axes): REMOTE_ADDR, unless Tsunagu runs behind
 # TSUNAGU_TRUSTED_PROXY_COUNT reverse proxies that each append the address they were reached from
 # to X-Forwarded-For; then the entry that many from the right (ipware counts the proxies listed

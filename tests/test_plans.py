@@ -607,7 +607,7 @@ class TestPrint:
         assert ja("Log out") not in page
         assert "size: A4" in page
         assert '"Noto Sans CJK JP"' in page
-        assert "window.print()" in page
+        assert "data-print" in page
         assert "山本 太郎" in page
         assert "週1回の面談" in page
         assert "家計の相談" in page
