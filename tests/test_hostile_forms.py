@@ -181,6 +181,7 @@ FORM_PAGES = {
 # Forms the world's pages do not show, posted with the registry's form for the row as the
 # baseline (its fields typed as text), each with the reason.
 NOT_ON_A_PAGE = {
+    "cases:client_access_log": "its filter is in the client page's access-log section",
     "cases:client_first_contact": "shown only before a first contact; the world has visits",
     "cases:plan_create": "the world's case has a draft plan already: a second is refused",
     "referrals:accept": "the world's referrals were accepted: the receiver is told so",

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Q
@@ -16,6 +17,7 @@ from cases.models import Case, Client, Consultation, HouseholdMember, Stage
 from consent.models import Consent
 from referrals.models import ConfirmationRecord, ProvisionRecord, Referral, Status
 from reminders.models import Reminder
+from tests.second_factor import verify_session
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -83,6 +85,8 @@ def log_in(username: str, password: str) -> HttpClient:
     """With the written password, then the agency chosen as the login flow does."""
     browser = HttpClient()
     assert browser.login(username=username, password=password)
+    # A supervisor then types the code of their authenticator, as the code page asks.
+    verify_session(browser, get_user_model().objects.get(username=username))
     assert browser.get(reverse("agencies:choose")).status_code == 302
     return browser
 
