@@ -34,9 +34,9 @@ def user_list(request: HttpRequest) -> HttpResponse:
     if not can_administer_installation(request.viewer):
         raise Http404
     # Shown back as typed; searched for up to the length a name can have.
-    text = without_control_characters(request.POST.get("q", "")).strip()
+    text = without_control_characters(request.POST.get("q", ""))
     cursor = request.POST.get("after") or None
-    page = user_search(viewer=request.viewer, text=text[:QUERY_MAX_LENGTH], cursor=cursor)
+    page = user_search(viewer=request.viewer, text=text.strip()[:QUERY_MAX_LENGTH], cursor=cursor)
     template = "accounts/system/users.html"
     if request.htmx:
         template += "#rows" if cursor else "#results"

@@ -52,7 +52,7 @@ def caseload_page(request: HttpRequest) -> HttpResponse:
     params = request.POST if request.method == "POST" else request.GET
     may_see_agency, mine_only = _scope(request, params)
     # Shown back as typed; searched for up to the length a name can have.
-    query = without_control_characters(request.POST.get("q", "")).strip()
+    query = without_control_characters(request.POST.get("q", ""))
     due_only = params.get("due") == "1"
     counts = caseload_counts(viewer=viewer, mine_only=mine_only)
     # Every unacknowledged urgent visit of the agency, not only of my cases: it must not wait
@@ -62,7 +62,7 @@ def caseload_page(request: HttpRequest) -> HttpResponse:
         viewer=viewer,
         mine_only=mine_only,
         cursor=params.get("after") or None,
-        text=query[:QUERY_MAX_LENGTH],
+        text=query.strip()[:QUERY_MAX_LENGTH],
         due_only=due_only,
     )
     context = {
