@@ -478,6 +478,13 @@ def test_an_emergency_disclosure_emails_the_supervisors_at_once_without_waiting_
             timeout=30,
             what=f"the supervisor's email\n{workers.logs()}",
         )
+        # The worker commits sent_at once the mail server has taken the message, a moment
+        # after the sink sees it.
+        wait_for(
+            lambda: Reminder.objects.filter(sent_at__isnull=False).exists(),
+            timeout=30,
+            what=f"the reminder marked as sent\n{workers.logs()}",
+        )
     finally:
         app.conf.task_default_queue = default_queue
     reminder = Reminder.objects.get()
